@@ -1,0 +1,34 @@
+# Everything the project needs is installed from this file, pyproject.toml and uv.lock.
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: run test bench eval sync clean
+
+run: $(VENV)/.synced
+	@$(VENV)/bin/articlebot run
+
+test: $(VENV)/.synced
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.synced
+	$(VENV)/bin/python bench/korquad.py $(BENCH_ARGS)
+
+eval: $(VENV)/.synced
+	$(VENV)/bin/articlebot eval ../shared/eval/seed_article_dev.jsonl ../shared/eval/seed_followups_dev.jsonl
+
+sync: $(VENV)/.synced
+
+# uv is pinned and kept in its own small venv so a new machine needs only python3.
+$(UV):
+	@python3 -m venv $(TOOLS) >&2
+	@$(TOOLS)/bin/pip install -q uv==$(UV_VERSION) >&2
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	@$(UV) sync --locked --quiet >&2
+	@touch $@
+
+clean:
+	rm -rf $(VENV) $(TOOLS) var

@@ -1,0 +1,48 @@
+"""The composition root: settings in, a ready service (and later the bot) out."""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+
+from retrieval.embeddings import Embedder, make_embedder
+from retrieval.service import ArticleService
+from retrieval.store import VectorStore, make_client
+
+from .settings import Settings
+
+
+def quiet_libraries() -> None:
+    """Keep third-party chatter (telemetry notices, tokenizer warnings) out of the user's terminal."""
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    for name in ("chromadb", "httpx", "trafilatura", "htmldate", "courlan"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def make_store_embedder(settings: Settings) -> tuple[VectorStore, Embedder]:
+    embedder = make_embedder(
+        settings.embedder,
+        model=settings.embedding_model,
+        api_key=settings.openai_api_key.get_secret_value() if settings.openai_api_key else "",
+        base_url=settings.embedding_base_url or settings.openai_base_url,
+    )
+    store = VectorStore(lambda: make_client(settings.data_dir, settings.chroma_host, settings.chroma_port))
+    return store, embedder
+
+
+def build_service(settings: Settings) -> ArticleService:
+    """Everything the CLI and the bot share, built once."""
+    quiet_libraries()
+    store, embedder = make_store_embedder(settings)
+    return ArticleService(
+        store, embedder, default_sources=settings.default_articles, top_k=settings.top_k,
+        allow_private_urls=settings.allow_private_urls, max_fetch_bytes=settings.max_upload_bytes,
+    )
+
+
+def build_answerer(settings: Settings, service: ArticleService):
+    """The `ask(question, history)` callable the CLI and chat use: the LLM chain when configured."""
+    return service.ask

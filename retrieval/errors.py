@@ -1,0 +1,33 @@
+"""The small exception hierarchy every layer raises and the outer layers report."""
+
+
+class ArticlebotError(Exception):
+    """Base of every error articlebot reports to a person in plain words."""
+
+
+class SourceError(ArticlebotError):
+    """A source could not be read, fetched or understood as an article."""
+
+
+class BlockedURLError(SourceError):
+    """A URL points at an address the fetcher is not allowed to reach."""
+
+
+class EmbedderError(ArticlebotError):
+    """The embedder failed or is misconfigured."""
+
+
+class StoreUnavailable(ArticlebotError):
+    """The vector store cannot be reached right now."""
+
+
+class ArticleNotFound(ArticlebotError):
+    """No indexed article has the given id."""
+
+
+class LLMUnavailable(ArticlebotError):
+    """The LLM endpoint failed or answered garbage after retries."""
+
+
+class InputError(ArticlebotError):
+    """A question or request is not acceptable as given (too long, empty)."""

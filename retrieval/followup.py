@@ -1,0 +1,47 @@
+"""Offline follow-up handling: carry the previous turn's topic into a short or referring question."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .korean import terms
+from .models import Turn
+
+# Words that point back at something said before (Korean and English).
+_REFERRING = re.compile(
+    r"(^|\s)(그|그녀|그가|그는|그의|그를|그들|그곳|거기|그거|그것|그중|그 중|이것|이거|이곳|해당|저곳|그때|당시|"
+    r"이 사람|그 사람|위의?|앞의?)|\b(it|its|he|him|his|she|her|they|them|their|there|that|this|those|these)\b",
+    re.IGNORECASE,
+)
+FEW_TERMS = 2
+
+
+@dataclass
+class Condensed:
+    """The question as retrieval should see it, plus terms borrowed from the conversation."""
+
+    standalone: str
+    context_terms: list[str] = field(default_factory=list)
+    carried_chunk_ids: list[str] = field(default_factory=list)
+
+
+def needs_context(question: str) -> bool:
+    """A question that refers back, or says too little on its own, is a follow-up."""
+    return bool(_REFERRING.search(question)) or len(terms(question)) <= FEW_TERMS
+
+
+def condense(question: str, history: list[Turn]) -> Condensed:
+    """Without an LLM: prefix the previous question's content words when this one leans on them."""
+    question = question.strip()
+    last_user = next((t for t in reversed(history) if t.role == "user"), None)
+    last_bot = next((t for t in reversed(history) if t.role == "assistant"), None)
+    if last_user is None or not needs_context(question):
+        return Condensed(question)
+    topic = [t for t in terms(last_user.content) if t not in set(terms(question))]
+    carried = list(last_bot.chunk_ids) if last_bot else []
+    if not topic:
+        return Condensed(question, carried_chunk_ids=carried)
+    # Keep the borrowed words in their original spelling where possible, so the text reads naturally.
+    prefix = " ".join(dict.fromkeys(topic))
+    return Condensed(f"{prefix} — {question}", topic, carried)

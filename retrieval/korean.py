@@ -1,0 +1,96 @@
+"""Kiwi, once per process: sentence offsets and the content terms BM25 and the answerers share."""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from functools import lru_cache
+
+from bm25s.stopwords import STOPWORDS_EN
+
+_lock = threading.RLock()
+_kiwi = None
+
+# Content morphemes: nouns, numerals, foreign/hanja words, roots, and verb/adjective lemmas.
+_CONTENT_TAGS = {"NNG", "NNP", "NNB", "NR", "SN", "SL", "SH", "XR", "VV", "VA", "MAG", "W_SERIAL"}
+# Words that ask rather than tell: they never count as evidence a passage must contain.
+QUESTION_WORDS = {
+    "누구", "무엇", "뭐", "어디", "언제", "왜", "어떻", "어떠하", "어떤", "어느", "몇", "얼마", "얼마나",
+    "무슨", "어찌", "어떻게", "알리", "말하", "설명", "하", "되", "있", "없", "것", "수", "등", "때",
+    "거", "데", "이", "그", "저", "좀", "대하", "관하", "위하", "통하", "돼", "말", "기사", "내용",
+}
+_EN_STOP = set(STOPWORDS_EN) | {
+    "what", "which", "who", "whom", "when", "where", "why", "how", "does", "did", "do", "tell",
+    "me", "please", "article", "say", "says", "said", "about",
+}
+_SPACE = re.compile(r"\s+")
+
+
+def kiwi():
+    """The shared Kiwi instance (loads its bundled model on first use, ~2 s)."""
+    global _kiwi
+    if _kiwi is None:
+        with _lock:
+            if _kiwi is None:
+                from kiwipiepy import Kiwi
+
+                _kiwi = Kiwi()
+    return _kiwi
+
+
+def normalize(text: str) -> str:
+    """NFKC-fold so ㎡/m², full-width digits and compatibility jamo compare equal."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Sentence (start, end) offsets into `text`, never crossing a line break."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.split("\n"):
+        if line.strip():
+            with _lock:
+                sents = kiwi().split_into_sents(line)
+            for s in sents:
+                start, end = pos + s.start, pos + s.end
+                while start < end and text[start].isspace():
+                    start += 1
+                while end > start and text[end - 1].isspace():
+                    end -= 1
+                if end > start:
+                    spans.append((start, end))
+        pos += len(line) + 1
+    return spans
+
+
+@lru_cache(maxsize=4096)
+def _terms_cached(text: str) -> tuple[str, ...]:
+    with _lock:
+        tokens = kiwi().tokenize(normalize(text))
+    out: list[str] = []
+    for t in tokens:
+        if t.tag not in _CONTENT_TAGS and not t.tag.startswith("W_"):
+            continue
+        form = t.lemma if t.tag in ("VV", "VA") else t.form
+        form = form.lower()
+        if t.tag == "SL" and form in _EN_STOP:
+            continue
+        if form in QUESTION_WORDS:
+            continue
+        out.append(form)
+    return tuple(out)
+
+
+def terms(text: str) -> list[str]:
+    """Content morphemes (lemmas, lower-cased) of `text`; the unit of BM25 and of evidence."""
+    return list(_terms_cached(_SPACE.sub(" ", text).strip()))
+
+
+def is_mostly_hangul(text: str) -> bool:
+    """True when most letters of `text` are Hangul (the lexical evidence is trustworthy)."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return False
+    hangul = sum(1 for c in letters if "\uac00" <= c <= "\ud7a3" or "\u3131" <= c <= "\u318e")
+    return hangul / len(letters) >= 0.5

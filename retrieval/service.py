@@ -1,0 +1,184 @@
+"""The one object the outside calls: ask, search, ingest, reload, articles, remove."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+
+from . import ingest as indexing
+from .embeddings import Embedder
+from .errors import ArticleNotFound, InputError, SourceError
+from .extractive import ExtractiveAnswerer, Idf
+from .followup import condense
+from .models import Answer, ArticleInfo, IngestReport, Passage, Turn
+from .search import HybridSearcher, Snapshot
+from .sources import Loaded, load_source, parse_document
+from .store import VectorStore
+
+MAX_QUESTION_CHARS = 1000
+# Sources recorded for uploaded files: there is nothing to read again on reload.
+UPLOAD_PREFIX = "upload:"
+
+
+class ArticleService:
+    """Owns the active index snapshot; writes are serialized, reads never wait for them."""
+
+    def __init__(self, store: VectorStore, embedder: Embedder, *, default_sources: Sequence[str] = (),
+                 top_k: int = 5, allow_private_urls: bool = True, max_fetch_bytes: int = 5_000_000) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.searcher = HybridSearcher(store, embedder)
+        self.extractive = ExtractiveAnswerer(embedder)
+        self.default_sources = list(default_sources)
+        self.top_k = top_k
+        self.allow_private_urls = allow_private_urls
+        self.max_fetch_bytes = max_fetch_bytes
+        self._snap: Snapshot | None = None
+        self._idf: Idf | None = None
+        self._write = threading.RLock()
+
+    # ----- reading -------------------------------------------------------------------------
+    def open(self, progress: indexing.ProgressFn | None = None) -> IngestReport | None:
+        """Load the active version; index the default article on first use; re-embed on embedder change."""
+        with self._write:
+            active = self.store.active()
+            if active is None:
+                loaded = self._load(self.default_sources)
+                return self._commit(None, indexing.merge(None, loaded.articles), progress, loaded)
+            name, meta = active
+            snap = Snapshot.build(name, str(meta.get("embedder", "")), self.store.records(name))
+            if snap.embedder_id != self.embedder.id:
+                # Vectors of two embedders never mix: rebuild every vector from the stored text.
+                return self._commit(snap, snap.records, progress, Loaded())
+            self._set(snap)
+            return None
+
+    def snapshot(self) -> Snapshot:
+        if self._snap is None:
+            self.open()
+        assert self._snap is not None
+        return self._snap
+
+    def _set(self, snap: Snapshot) -> None:
+        idf = Idf([str(m.get("terms", "")).split() for m in snap.records.metas])
+        self._snap, self._idf = snap, idf
+
+    def search(self, query: str, k: int | None = None, extra_terms: list[str] | None = None) -> list[Passage]:
+        """Hybrid search over the active index."""
+        return self.searcher.search(self.snapshot(), query, k or self.top_k, extra_terms)
+
+    def retrieve(self, question: str, history: Sequence[Turn] = ()) -> tuple[str, list[str], list[Passage], dict]:
+        """(standalone question, borrowed terms, passages, timings) for a question in a conversation."""
+        question = question.strip()
+        if not question:
+            raise InputError("the question is empty")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise InputError(f"the question is too long ({len(question)} characters; the limit is "
+                             f"{MAX_QUESTION_CHARS})")
+        t0 = time.perf_counter()
+        cond = condense(question, list(history))
+        snap = self.snapshot()
+        passages = self.searcher.search(snap, cond.standalone, self.top_k, cond.context_terms)
+        seen = {p.chunk_id for p in passages}
+        for cid in cond.carried_chunk_ids:
+            if cid in snap.row and cid not in seen:
+                passages.append(snap.passage(snap.row[cid]))
+        return cond.standalone, cond.context_terms, passages, {"retrieve": (time.perf_counter() - t0) * 1000}
+
+    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+        """Answer from the articles only, with citations; the offline extractive answerer."""
+        t0 = time.perf_counter()
+        standalone, context, passages, timings = self.retrieve(question, history)
+        t1 = time.perf_counter()
+        qvec = self.embedder.embed_query(standalone)
+        answer = self.extractive.answer(question.strip(), standalone, context, qvec, passages, self._idf)
+        answer.passages = passages
+        answer.timings_ms = {**timings, "answer": (time.perf_counter() - t1) * 1000,
+                             "total": (time.perf_counter() - t0) * 1000}
+        return answer
+
+    def articles(self) -> list[ArticleInfo]:
+        """Indexed articles in index order."""
+        out: dict[str, ArticleInfo] = {}
+        for m in self.snapshot().records.metas:
+            aid = str(m.get("article_id"))
+            if aid in out:
+                out[aid].chunks += 1
+            else:
+                out[aid] = ArticleInfo(aid, str(m.get("title", "")), 1, str(m.get("source", "")),
+                                       str(m.get("indexed_at", "")), str(m.get("url", "")),
+                                       str(m.get("published", "")))
+        return list(out.values())
+
+    # ----- writing -------------------------------------------------------------------------
+    def _load(self, sources: Sequence[str], allow_private: bool = True) -> Loaded:
+        loaded = Loaded()
+        for src in sources:
+            try:
+                loaded.extend(load_source(src, allow_private=allow_private, max_bytes=self.max_fetch_bytes))
+            except SourceError as exc:
+                loaded.problems.append(str(exc))
+        return loaded
+
+    def _commit(self, current: Snapshot | None, target, progress, loaded: Loaded) -> IngestReport:
+        report = IngestReport(articles=len(loaded.articles), failures=list(loaded.problems),
+                              article_ids=[a.id for a in loaded.articles])
+        snap, report = indexing.commit(self.store, self.embedder, current, target, progress, report)
+        self._set(snap)
+        return report
+
+    def ingest(self, sources: Sequence[str], *, replace: bool = False, from_bot: bool = False,
+               progress: indexing.ProgressFn | None = None) -> IngestReport:
+        """Add (or with `replace`, replace the index with) the articles in `sources`.
+
+        Good articles are indexed in one atomic step even when other sources fail; the failures
+        are listed in the report. Nothing is written when no article could be read.
+        """
+        allow = self.allow_private_urls or not from_bot
+        loaded = self._load(sources, allow_private=allow)
+        return self._ingest_loaded(loaded, replace=replace, progress=progress)
+
+    def ingest_document(self, name: str, data: bytes, *, source: str,
+                        progress: indexing.ProgressFn | None = None) -> IngestReport:
+        """Add the articles of an uploaded file (text, Markdown, HTML or JSON Lines)."""
+        try:
+            loaded = parse_document(name, data, source)
+        except SourceError as exc:
+            loaded = Loaded(problems=[str(exc)])
+        return self._ingest_loaded(loaded, progress=progress)
+
+    def _ingest_loaded(self, loaded: Loaded, *, replace: bool = False,
+                       progress: indexing.ProgressFn | None = None) -> IngestReport:
+        if not loaded.articles:
+            raise SourceError("; ".join(loaded.problems) or "no articles found")
+        with self._write:
+            current = self.snapshot()
+            target = indexing.merge(current.records, loaded.articles, replace_all=replace)
+            return self._commit(current, target, progress, loaded)
+
+    def reload(self, progress: indexing.ProgressFn | None = None) -> IngestReport:
+        """Re-read every source and swap the index in one step; any failure leaves the old index serving."""
+        with self._write:
+            current = self.snapshot()
+            sources = list(dict.fromkeys(str(m.get("source", "")) for m in current.records.metas))
+            kept = [s for s in sources if s.startswith(UPLOAD_PREFIX)]  # nothing to re-read: kept as is
+            rereadable = [s for s in sources if s not in kept]
+            loaded = self._load(rereadable)
+            if loaded.problems:
+                raise SourceError("reload stopped, the index is unchanged: " + "; ".join(loaded.problems))
+            keep_ids = {str(m.get("article_id")) for m in current.records.metas if m.get("source") in kept}
+            all_ids = {str(m.get("article_id")) for m in current.records.metas}
+            target = indexing.merge(current.records, loaded.articles,
+                                    drop=all_ids - keep_ids - {a.id for a in loaded.articles})
+            return self._commit(current, target, progress, loaded)
+
+    def remove(self, article_id: str) -> ArticleInfo:
+        """Remove one article; the index swaps atomically without it."""
+        with self._write:
+            info = next((a for a in self.articles() if a.id == article_id), None)
+            if info is None:
+                raise ArticleNotFound(f"no article with id {article_id!r}")
+            current = self.snapshot()
+            self._commit(current, indexing.merge(current.records, [], drop={article_id}), None, Loaded())
+            return info
