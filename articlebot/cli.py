@@ -77,7 +77,7 @@ def chat() -> None:
 
     settings = _settings()
     service = _service(settings)
-    run_chat(build_answerer(settings, service), settings.history_turns)
+    run_chat(build_answerer(settings, service).ask, settings.history_turns)
 
 
 @app.command()
@@ -163,7 +163,7 @@ def ask(
     if not jsonl and not question:
         raise typer.BadParameter("give a QUESTION, or --jsonl with questions on stdin")
     settings = _settings()
-    answerer = build_answerer(settings, _service(settings))
+    answerer = build_answerer(settings, _service(settings)).ask
     if jsonl:
         for line in sys.stdin:
             if line.strip():
@@ -193,7 +193,7 @@ def evaluate(
 
     settings = _settings()
     rows = read_jsonl(files)
-    result = run_eval(rows, build_answerer(settings, _service(settings))).as_dict()
+    result = run_eval(rows, build_answerer(settings, _service(settings)).ask).as_dict()
     if as_json:
         _emit(result)
         return

@@ -6,6 +6,7 @@ import logging
 import os
 import warnings
 
+from retrieval.answering import Answerer, ExtractiveAnswerer
 from retrieval.embeddings import Embedder, make_embedder
 from retrieval.service import ArticleService
 from retrieval.store import VectorStore, make_client
@@ -43,6 +44,6 @@ def build_service(settings: Settings) -> ArticleService:
     )
 
 
-def build_answerer(settings: Settings, service: ArticleService):
-    """The `ask(question, history)` callable the CLI and chat use: the LLM chain when configured."""
-    return service.ask
+def build_answerer(settings: Settings, service: ArticleService) -> Answerer:
+    """The LLM chain when an API key is set, else the offline extractive answerer."""
+    return ExtractiveAnswerer(service)
