@@ -17,8 +17,11 @@ _SECTION_HEADERS = re.compile(
 _FURNITURE_LINE = re.compile(
     r"^\s*(\(\d+\)\s*)?(로그인|로그아웃|회원가입|공유하기|기사\s*스크랩|글자\s*크기|프린트|"
     r"구독|좋아요|목록|이전\s*기사|다음\s*기사|SNS\s*공유|Share|Print|Subscribe|Log ?in|Log ?out)\s*$"
-    r"|^.*(무단\s*전재|재배포\s*금지|All rights reserved|Copyright\s*[©ⓒ]|[©ⓒ]\s*\S+.*(금지|reserved)).*$"
-    r"|^.*(℃|강수확률|미세먼지\s*(좋음|보통|나쁨)).*$",
+    # Copyright lines: a mark, or "no reproduction" wording (prose about 무단 전재 itself is kept).
+    r"|^.{0,80}(무단\s*전재\s*[및·,\-/]?\s*(재배포|배포)|재배포\s*금지|All rights reserved|Copyright\s*[©ⓒ]|"
+    r"[©ⓒ]\s*\S+.*(금지|reserved)).{0,80}$"
+    # Weather widgets are short lines; a sentence that mentions a temperature is prose.
+    r"|^.{0,20}(℃|°C|강수확률|미세먼지\s*(좋음|보통|나쁨)).{0,12}$",
     re.IGNORECASE,
 )
 _BYLINE = re.compile(r"^\s*\[([^\]=]{1,40})=\s*([^\]]{1,40}?)\s*(기자)?\]\s*$")
@@ -51,8 +54,10 @@ def clean_text(raw: str, title: str = "") -> Cleaned:
     lines = [line.rstrip() for line in text.split("\n")]
     kept: list[str] = []
     for line in lines:
-        if _SECTION_HEADERS.match(line) and kept:
-            break
+        if _SECTION_HEADERS.match(line):
+            if kept:
+                break
+            continue  # a furniture header is never the title
         if _FURNITURE_LINE.match(line):
             continue
         kept.append(line)
@@ -61,6 +66,8 @@ def clean_text(raw: str, title: str = "") -> Cleaned:
     body = [line.strip() for line in kept if line.strip()]
     if not title and body:
         title = body.pop(0).lstrip("# ").strip()
+    elif body and body[0].lstrip("# ").strip() == title.strip():
+        body.pop(0)  # extractors repeat the headline as the first line: it is metadata, not prose
     byline = ""
     for line in body[:12]:
         m = _BYLINE.match(line)

@@ -1,0 +1,151 @@
+"""Page furniture never reaches the index; the article's own prose always does."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import DEFAULT_ARTICLE, DEFAULT_ID
+
+from retrieval.cleaning import clean_text
+from retrieval.sources import load_source
+
+# Every piece of furniture at the end of the default article, and a word from it that no prose contains.
+FURNITURE = {
+    "related headlines": ["한남4구역", "노웅래", "꽁꽁 언 한강", "제주항공", "무암", "정용진"],
+    "weather widget": ["마포구 상암동", "강수확률", "오늘의 날씨", "℃"],
+    "top news": ["주간 TOP", "서학개미", "부산도시공사", "BNK부산은행"],
+    "section headers": ["관련뉴스", "주요뉴스", "기획/취재"],
+    "comment counter": ["로그아웃", "댓글", "(0)"],
+    "copyright": ["ⓒ", "무단 전재", "재배포 금지", "www.sentv.co.kr"],
+}
+PROSE = [
+    "장재민 서울경제신문·미주한국일보 회장이 세계 최대가전·정보기술(IT) 전시회인 ‘CES 2024’에서",
+    "시저스 팰리스 호텔",
+    "20만㎡ 규모의 ‘AI 서울테크시티’를 조성하고 있다",
+    "코엑스에서 개최할 계획이다",
+    "서울 소재 스타트업 81개 기업의 혁신기술과 제품을 세계 투자자에 선보였습니다.",
+    "2개 기업은 참여기업 중 1%에만 주어지는 최고혁신상의 영예를 안았습니다.",
+    "도시 전체를 획기적으로 혁신할 계획이다.”라고 밝혔습니다.",
+]
+
+
+@pytest.fixture(scope="module")
+def article():
+    [art] = load_source(str(DEFAULT_ARTICLE)).articles
+    return art
+
+
+@pytest.mark.parametrize("kind", sorted(FURNITURE))
+def test_default_article_text_has_no_furniture(article, kind):
+    for word in FURNITURE[kind]:
+        assert word not in article.text, f"{kind}: {word!r} is still in the article text"
+
+
+@pytest.mark.parametrize("kind", sorted(FURNITURE))
+def test_indexed_chunks_have_no_furniture(service, kind):
+    records = service.snapshot().records
+    indexed = "\n".join(records.texts)
+    assert indexed
+    for word in FURNITURE[kind]:
+        assert word not in indexed, f"{kind}: {word!r} was indexed"
+
+
+def test_default_article_keeps_all_its_prose(article):
+    for sentence in PROSE:
+        assert sentence in article.text
+
+
+def test_title_and_byline_are_metadata(article, service):
+    assert article.id == DEFAULT_ID
+    assert article.title == "오세훈 “서울에 AI 산업도시 조성…인재·기업 모은다”"
+    assert article.byline == "이지영 (서울경제TV)"
+    assert not article.text.startswith(article.title)
+    meta = service.snapshot().records.metas[0]
+    assert meta["title"] == article.title
+    assert meta["byline"] == article.byline
+    assert service.articles()[0].title == article.title
+
+
+# ----- the rules one by one (no section header to stop at) ------------------------------------------
+ARTICLE = "제목입니다\n본문 첫 문단은 충분히 긴 기사 문장으로 이루어져 있습니다.\n둘째 문단도 기사 본문입니다."
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "마포구 상암동℃", "강수확률 %", "미세먼지 보통", "(0) 로그아웃", "로그인", "공유하기", "기사 스크랩",
+        "[ⓒ 서울경제TV(www.sentv.co.kr), 무단 전재 및 재배포 금지]",
+        "<저작권자 ⓒ 연합뉴스, 무단 전재-재배포, AI 학습 및 활용 금지>",
+        "Copyright © 2024 The Daily. All rights reserved.", "Share", "Print",
+    ],
+)
+def test_furniture_lines_are_dropped_anywhere(line):
+    title, first, second = ARTICLE.split("\n")
+    cleaned = clean_text(f"{title}\n{line}\n{first}\n{line}\n{second}")
+    assert cleaned.title == title
+    assert cleaned.text == f"{first}\n{second}"
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["관련뉴스", "관련 기사", "주요뉴스", "많이 본 뉴스", "오늘의 날씨", "주간 TOP뉴스", "댓글", "댓글 (12)",
+     "Related articles", "Most read", "Comments"],
+)
+def test_section_header_ends_the_article(header):
+    cleaned = clean_text(f"{ARTICLE}\n{header}\n다른 기사의 제목이 이어집니다\n또 다른 제목")
+    assert cleaned.text == ARTICLE.split("\n", 1)[1]
+
+
+def test_furniture_header_is_never_the_title():
+    cleaned = clean_text("관련뉴스\n- 한남4구역 시공사 오늘 결정\n")
+    assert "관련뉴스" not in cleaned.title
+
+
+def test_trailing_headline_list_without_header_is_dropped():
+    bullets = "\n".join(f"- 다른 기사 제목 {i}번" for i in range(5))
+    cleaned = clean_text(f"{ARTICLE}\n{bullets}")
+    assert cleaned.text == ARTICLE.split("\n", 1)[1]
+
+
+def test_short_lists_inside_the_article_are_kept():
+    text = "제목\n정부는 세 가지 대책을 내놨다.\n- 첫째, 임대료 지원\n- 둘째, 세금 감면\n이후 시행 시기는 내년이다."
+    assert clean_text(text).text == text.split("\n", 1)[1]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "이날 서울의 아침 최저기온은 영하 12℃까지 떨어져 올겨울 들어 가장 추웠다고 기상청은 밝혔다.",
+        "기상청은 내일 오후 비가 올 강수확률이 60%라며 우산을 챙기라고 당부했다고 말했다.",
+        "독자 댓글에서 가장 많이 나온 의견은 대중교통 요금에 관한 것이었다.",
+        "법원은 다른 언론사의 기사를 무단 전재한 업체에 손해를 배상하라고 판결했다.",
+        "그는 로그인 절차가 너무 복잡하다는 민원이 하루 수백 건씩 들어왔다고 설명했다.",
+    ],
+)
+def test_prose_that_mentions_furniture_words_is_kept(sentence):
+    text = f"제목\n{sentence}\n두 번째 문단입니다."
+    assert sentence in clean_text(text).text
+
+
+def test_title_given_separately_is_not_repeated_in_the_text():
+    cleaned = clean_text("똠방각하 재출간 소식\n소설이 다시 나왔다.", title="똠방각하 재출간 소식")
+    assert cleaned.title == "똠방각하 재출간 소식"
+    assert cleaned.text == "소설이 다시 나왔다."
+
+
+@pytest.mark.parametrize(
+    ("line", "byline"),
+    [("[서울경제TV=이지영기자]", "이지영 (서울경제TV)"), ("[서울=연합뉴스] 홍길동 기자", ""),
+     ("[연합뉴스=홍길동 기자]", "홍길동 (연합뉴스)")],
+)
+def test_byline(line, byline):
+    assert clean_text(f"제목\n{line}\n본문입니다.").byline == byline
+
+
+def test_published_date_is_read_from_the_top():
+    assert clean_text("제목\n입력 2024.01.10 오전 9:00\n본문입니다.").published == "2024-01-10"
+    assert clean_text("제목\n본문입니다.").published == ""
+
+
+def test_line_endings_bom_and_blank_runs_are_normalized():
+    cleaned = clean_text("\ufeff제목\r\n\r\n\r\n첫 문단.\r\n\n\n  둘째 문단.  \r")
+    assert (cleaned.title, cleaned.text) == ("제목", "첫 문단.\n둘째 문단.")
