@@ -1,0 +1,254 @@
+"""ArticleService: first use, remove, atomic reload, and reads that never see half a write."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from conftest import DEFAULT_ARTICLE, DEFAULT_ID, make_service
+from fakes.embedder import HashEmbedder
+from test_sources import BODY, write
+
+from retrieval.errors import ArticleNotFound, InputError, SourceError
+from retrieval.models import Turn
+from retrieval.service import MAX_QUESTION_CHARS
+
+QUESTIONS = ["서울관에는 스타트업이 몇 곳 참여했나?", "AI 서울테크시티는 어디에 조성되나?", "장재민 회장은 누구를 만났나?"]
+
+
+def ids(service) -> list[str]:
+    return [a.id for a in service.articles()]
+
+
+def answers(service) -> list[dict]:
+    out = []
+    for q in QUESTIONS:
+        a = service.ask(q).to_json()
+        a.pop("timings_ms")
+        out.append(a)
+    return out
+
+
+def searches(service) -> list[list[str]]:
+    return [[p.chunk_id for p in service.search(q, k=3)] for q in QUESTIONS]
+
+
+# ----- first use ------------------------------------------------------------------------------------
+def test_first_use_of_an_empty_data_dir_indexes_the_default_article(data_dir, embedder):
+    svc = make_service(data_dir, embedder, [DEFAULT_ARTICLE])
+    report = svc.open()
+    assert report is not None and report.article_ids == [DEFAULT_ID]
+    assert report.added == len(svc.snapshot()) == embedder.embedded > 0
+    [info] = svc.articles()
+    assert info.id == DEFAULT_ID and info.chunks == report.added
+    assert info.source == str(DEFAULT_ARTICLE.resolve())
+    assert info.indexed_at
+    assert (data_dir / "chroma").is_dir()
+
+
+def test_second_open_reuses_the_index(service, data_dir):
+    again = HashEmbedder()
+    svc = make_service(data_dir, again, [DEFAULT_ARTICLE])
+    assert svc.open() is None and again.embedded == 0
+    assert ids(svc) == [DEFAULT_ID]
+
+
+def test_snapshot_opens_lazily(data_dir, embedder):
+    svc = make_service(data_dir, embedder, [DEFAULT_ARTICLE])
+    assert ids(svc) == [DEFAULT_ID]  # no explicit open()
+
+
+def test_a_missing_default_source_gives_an_empty_index_not_a_crash(data_dir, embedder, tmp_path):
+    svc = make_service(data_dir, embedder, [tmp_path / "gone"])
+    report = svc.open()
+    assert report is not None and report.failures and ids(svc) == []
+    assert svc.search("아무거나") == []
+
+
+# ----- remove -----------------------------------------------------------------------------------------
+def test_remove_one_article(service, tmp_path):
+    service.ingest([str(write(tmp_path / "other.txt", "다른 기사\n" + BODY))])
+    info = service.remove("other")
+    assert info.id == "other" and info.title == "다른 기사"
+    assert ids(service) == [DEFAULT_ID]
+    assert all(p.article_id == DEFAULT_ID for p in service.search("야간 도서관", k=10))
+
+
+def test_remove_unknown_article(service):
+    with pytest.raises(ArticleNotFound, match="nope"):
+        service.remove("nope")
+    assert ids(service) == [DEFAULT_ID]
+
+
+def test_after_removing_everything_the_index_stays_empty(service, data_dir):
+    service.remove(DEFAULT_ID)
+    assert ids(service) == []
+    assert service.search("서울관") == []
+    answer = service.ask("서울관에는 스타트업이 몇 곳 참여했나?")
+    assert not answer.answerable and answer.citations == []
+    # A new process on the same data dir does not seed the default article again.
+    reopened = make_service(data_dir, HashEmbedder(), [DEFAULT_ARTICLE])
+    assert reopened.open() is None
+    assert ids(reopened) == []
+    # ... and the next ingest works from empty.
+    reopened.ingest([str(DEFAULT_ARTICLE)])
+    assert ids(reopened) == [DEFAULT_ID]
+
+
+# ----- reload -----------------------------------------------------------------------------------------
+def test_reload_rereads_changed_sources_and_embeds_only_changes(service, embedder, tmp_path):
+    path = write(tmp_path / "news.txt", "뉴스\n" + BODY)
+    service.ingest([str(path)])
+    embedder.reset()
+    assert service.reload().added == 0 and embedder.embedded == 0
+    write(tmp_path / "news.txt", "뉴스\n" + BODY.replace("3천 권", "5천 권"))
+    report = service.reload()
+    assert report.added == embedder.embedded >= 1
+    assert all("5천 권" in t or DEFAULT_ID not in t for t in embedder.embedded_texts)
+    assert any("5천 권" in t for t in service.snapshot().records.texts)
+
+
+def test_reload_keeps_uploads(service):
+    service.ingest_document("memo.txt", ("메모 기사\n" + BODY).encode(), source="upload:7:memo.txt")
+    service.reload()
+    assert ids(service) == [DEFAULT_ID, "memo"]
+
+
+def test_reload_with_a_removed_file_fails_and_the_old_index_keeps_serving(service, tmp_path):
+    path = write(tmp_path / "news.txt", "뉴스\n" + BODY)
+    service.ingest([str(path)])
+    before_answers, before_search = answers(service), searches(service)
+    collection = service.snapshot().collection
+    path.unlink()
+    with pytest.raises(SourceError, match="unchanged") as err:
+        service.reload()
+    assert "news.txt" in str(err.value)
+    assert service.snapshot().collection == collection
+    assert service.store.active()[0] == collection
+    assert ids(service) == [DEFAULT_ID, "news"]
+    assert answers(service) == before_answers
+    assert searches(service) == before_search
+
+
+def test_reload_with_a_url_answering_500_fails_and_the_old_index_keeps_serving(service, pages):
+    url = pages.add("/news", "야간 도서관 기사\n" + BODY, content_type="text/plain; charset=utf-8")
+    service.ingest([url])
+    before_answers, before_search = answers(service), searches(service)
+    collection = service.snapshot().collection
+    pages.add("/news", b"internal error", status=500, content_type="text/plain")
+    with pytest.raises(SourceError, match="500"):
+        service.reload()
+    assert pages.hits["/news"] == 2
+    assert service.store.active()[0] == collection
+    assert answers(service) == before_answers
+    assert searches(service) == before_search
+    # Once the page is back, reload succeeds.
+    pages.add("/news", "야간 도서관 기사\n" + BODY, content_type="text/plain; charset=utf-8")
+    assert service.reload().added == 0
+
+
+def test_a_reload_that_crashes_before_activation_changes_nothing(service, tmp_path, monkeypatch):
+    path = write(tmp_path / "news.txt", "뉴스\n" + BODY)
+    service.ingest([str(path)])
+    collection = service.snapshot().collection
+    write(tmp_path / "news.txt", "뉴스\n" + BODY.replace("3천 권", "5천 권"))
+
+    def crash(name):
+        raise RuntimeError("crash")
+
+    monkeypatch.setattr(service.store, "activate", crash)
+    with pytest.raises(RuntimeError):
+        service.reload()
+    monkeypatch.undo()
+    assert service.snapshot().collection == collection == service.store.active()[0]
+    assert not any("5천 권" in t for t in service.snapshot().records.texts)
+    service.reload()
+    assert any("5천 권" in t for t in service.snapshot().records.texts)
+
+
+# ----- reads never see a half-done write ------------------------------------------------------------------
+class BlockingEmbedder(HashEmbedder):
+    """Stops inside `embed_passages` of an ingest until released, so reads can run meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inside = threading.Event()
+        self.release = threading.Event()
+        self.armed = False
+
+    def embed_passages(self, texts, progress=None):
+        if self.armed and any("야간 도서관" in t or "밤 11시" in t for t in texts):
+            self.inside.set()
+            assert self.release.wait(30)
+        return super().embed_passages(texts, progress)
+
+
+def test_reads_during_an_ingest_see_the_old_index_then_the_new_one(data_dir, tmp_path):
+    emb = BlockingEmbedder()
+    svc = make_service(data_dir, emb, [DEFAULT_ARTICLE])
+    svc.open()
+    before = searches(svc)
+    emb.armed = True
+    path = write(tmp_path / "news.txt", "야간 도서관\n" + BODY)
+    errors: list[BaseException] = []
+
+    def write_side():
+        try:
+            svc.ingest([str(path)])
+        except BaseException as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+
+    t = threading.Thread(target=write_side)
+    t.start()
+    try:
+        assert emb.inside.wait(30)
+        assert searches(svc) == before  # not blocked, and not half-written
+        assert ids(svc) == [DEFAULT_ID]
+    finally:
+        emb.release.set()
+        t.join(60)
+    assert not errors
+    assert ids(svc) == [DEFAULT_ID, "news"]
+
+
+# ----- ask and search ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("question", ["", "   ", "\n"])
+def test_empty_question_is_an_input_error(service, question):
+    with pytest.raises(InputError):
+        service.ask(question)
+
+
+def test_too_long_question_is_an_input_error(service):
+    with pytest.raises(InputError, match=str(MAX_QUESTION_CHARS)):
+        service.ask("가" * (MAX_QUESTION_CHARS + 1))
+
+
+def test_answer_shape(service):
+    answer = service.ask("서울관에는 서울 소재 스타트업 몇 개 기업이 참여했나?")
+    data = answer.to_json()
+    assert set(data) >= {"question", "standalone_question", "answer", "answerable", "mode", "citations",
+                         "timings_ms"}
+    assert data["mode"] == "extractive" and isinstance(data["answerable"], bool)
+    assert data["timings_ms"]["total"] >= 0
+    for c in answer.citations:
+        assert c.quote in c.passage
+        assert f"[{c.n}]" in answer.answer
+
+
+def test_search_returns_passages_with_what_a_citation_needs(service):
+    hits = service.search("서울 소재 스타트업 81개 기업", k=2)
+    assert len(hits) == 2
+    top = hits[0]
+    assert "81개" in top.text and top.article_id == DEFAULT_ID
+    assert top.title.startswith("오세훈")
+    snap = service.snapshot()
+    assert top.chunk_id in snap.row
+    assert hits[0].score >= hits[1].score
+
+
+def test_carried_chunks_from_the_previous_answer_are_retrieved(service):
+    service.top_k = 1
+    snap = service.snapshot()
+    history = [Turn("user", "서울관에 대해 알려줘"), Turn("assistant", "…", list(snap.records.ids) + ["unknown#1"])]
+    _, _, passages, _ = service.retrieve("그건 언제야?", history)
+    assert sorted(p.chunk_id for p in passages) == sorted(snap.records.ids)

@@ -1,0 +1,166 @@
+"""The versioned Chroma store: inactive writes, one-step activation, stale versions dropped."""
+
+from __future__ import annotations
+
+import socket
+
+import numpy as np
+import pytest
+from conftest import make_store
+
+from retrieval.errors import StoreUnavailable
+from retrieval.store import META, PREFIX, Records, VectorStore, make_client
+
+
+def records(n: int, tag: str = "a") -> Records:
+    return Records([f"{tag}#{i}" for i in range(n)], [f"본문 {tag} {i}" for i in range(n)],
+                   [{"article_id": tag, "position": i, "terms": f"본문 {tag}"} for i in range(n)])
+
+
+def unit_vectors(n: int, dim: int = 8, seed: int = 0) -> np.ndarray:
+    v = np.random.default_rng(seed).normal(size=(n, dim)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def version_names(store: VectorStore) -> set[str]:
+    def run(client):
+        names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+        return {n for n in names if n.startswith(PREFIX)}
+
+    return store._call(run)
+
+
+@pytest.fixture
+def store(tmp_path) -> VectorStore:
+    return make_store(tmp_path / "data")
+
+
+def test_nothing_is_active_before_the_first_version(store):
+    assert store.active() is None
+
+
+def test_a_written_version_is_inactive_until_activated(store):
+    name = store.write_version(records(3), unit_vectors(3), "emb-1")
+    assert store.active() is None
+    store.activate(name)
+    active, meta = store.active()
+    assert active == name and meta["embedder"] == "emb-1"
+
+
+def test_records_and_vectors_round_trip(store):
+    recs, vecs = records(4), unit_vectors(4)
+    name = store.write_version(recs, vecs, "emb-1")
+    got = store.records(name)
+    assert got.ids == recs.ids and got.texts == recs.texts
+    assert [m["position"] for m in got.metas] == [0, 1, 2, 3]
+    stored = store.vectors(name, ["a#2", "a#0", "missing"])
+    assert set(stored) == {"a#0", "a#2"}
+    assert np.allclose(stored["a#2"], vecs[2], atol=1e-6)
+    assert store.vectors(name, []) == {}
+
+
+def test_query_returns_nearest_by_cosine_similarity(store):
+    vecs = unit_vectors(5)
+    name = store.write_version(records(5), vecs, "emb-1")
+    hits = store.query(name, vecs[3], 2)
+    assert hits[0][0] == "a#3"
+    assert hits[0][1] == pytest.approx(1.0, abs=1e-4)
+    assert len(hits) == 2 and hits[1][1] < hits[0][1]
+    assert len(store.query(name, vecs[0], 50)) == 5  # never more than there are
+
+
+def test_an_empty_version_is_valid(store):
+    name = store.write_version(Records([], [], []), np.zeros((0, 0), dtype=np.float32), "emb-1")
+    store.activate(name)
+    assert store.active()[0] == name
+    assert store.records(name).ids == []
+    assert store.query(name, unit_vectors(1)[0], 5) == []
+
+
+def test_activation_keeps_the_previous_version_one_cycle_and_drops_older_ones(store):
+    names = []
+    for i in range(4):
+        names.append(store.write_version(records(2, tag=f"v{i}"), unit_vectors(2, seed=i), "emb-1"))
+        store.activate(names[-1])
+    assert len(set(names)) == 4
+    assert version_names(store) == {names[-2], names[-1]}
+    assert store.active()[0] == names[-1]
+
+
+def test_an_abandoned_version_is_cleaned_up_by_the_next_activation(store):
+    first = store.write_version(records(2), unit_vectors(2), "emb-1")
+    store.activate(first)
+    orphan = store.write_version(records(2, "b"), unit_vectors(2), "emb-1")  # never activated (a crash)
+    assert store.active()[0] == first
+    nxt = store.write_version(records(2, "c"), unit_vectors(2), "emb-1")
+    assert nxt != orphan
+    store.activate(nxt)
+    assert orphan not in version_names(store)
+    assert store.active()[0] == nxt
+
+
+def test_versions_survive_a_new_client(tmp_path):
+    a = make_store(tmp_path / "data")
+    name = a.write_version(records(3), unit_vectors(3), "emb-1")
+    a.activate(name)
+    b = make_store(tmp_path / "data")
+    assert b.active()[0] == name
+    assert b.records(name).ids == records(3).ids
+
+
+def test_meta_collection_is_not_a_version(store):
+    store.activate(store.write_version(records(1), unit_vectors(1), "e"))
+    assert META not in version_names(store)
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_server_is_store_unavailable(tmp_path):
+    store = make_store(tmp_path, host="127.0.0.1", port=_closed_port())
+    with pytest.raises(StoreUnavailable):
+        store.active()
+
+
+def test_make_client_names_the_address_it_could_not_reach(tmp_path):
+    port = _closed_port()
+    with pytest.raises(StoreUnavailable, match=f"127.0.0.1:{port}"):
+        make_client(tmp_path, "127.0.0.1", port)
+
+
+def test_a_dropped_connection_is_retried_once_with_a_fresh_client(store):
+    store.activate(store.write_version(records(1), unit_vectors(1), "e"))
+    clients = []
+    real_factory = store._factory
+
+    def factory():
+        clients.append(1)
+        return real_factory()
+
+    store._factory = factory
+    store._client = None
+    calls = {"n": 0}
+
+    def flaky(client):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ConnectionError("connection reset by peer")
+        return client.heartbeat()
+
+    assert store._call(flaky)
+    assert calls["n"] == 2 and len(clients) == 2
+
+
+def test_other_errors_are_not_retried(store):
+    calls = {"n": 0}
+
+    def broken(client):
+        calls["n"] += 1
+        raise KeyError("a bug, not an outage")
+
+    with pytest.raises(KeyError):
+        store._call(broken)
+    assert calls["n"] == 1
