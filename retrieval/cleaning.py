@@ -25,6 +25,10 @@ _FURNITURE_LINE = re.compile(
     re.IGNORECASE,
 )
 _BYLINE = re.compile(r"^\s*\[([^\]=]{1,40})=\s*([^\]]{1,40}?)\s*(기자)?\]\s*$")
+# Broadcast and credit tags alone on a line ([앵커], [기자], [영상편집 홍길동]) and a reporter's sign-off
+# that ends in an e-mail address are not prose; the byline they carry is kept as metadata.
+_TAG_LINE = re.compile(r"^\s*\[[^\[\]]{1,24}\]\s*$")
+_SIGNOFF = re.compile(r"^.{0,60}?/?\s*[\w.+-]+@[\w-]+(\.[\w-]+)+\s*$")
 _DATE = re.compile(r"(20\d{2}|19\d{2})[.\-/년]\s?(\d{1,2})[.\-/월]\s?(\d{1,2})")
 _BULLET = re.compile(r"^\s*([-*•·▶►▲△■□◆◇]|\d{1,2}[.)]?)\s*\S")
 
@@ -78,4 +82,5 @@ def clean_text(raw: str, title: str = "") -> Cleaned:
     m = _DATE.search("\n".join(body[:15]))
     if m:
         published = f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+    body = [line for line in body if not (_TAG_LINE.match(line) or _SIGNOFF.match(line))]
     return Cleaned(title=title, text="\n".join(body), byline=byline, published=published)

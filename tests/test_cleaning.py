@@ -149,3 +149,22 @@ def test_published_date_is_read_from_the_top():
 def test_line_endings_bom_and_blank_runs_are_normalized():
     cleaned = clean_text("\ufeff제목\r\n\r\n\r\n첫 문단.\r\n\n\n  둘째 문단.  \r")
     assert (cleaned.title, cleaned.text) == ("제목", "첫 문단.\n둘째 문단.")
+
+
+def test_byline_tags_and_signoff_are_metadata_not_text(article):
+    for line in ("[서울경제TV=이지영기자]", "[앵커]", "[기자]", "[영상편집 이한얼]", "easy@sedaily.com"):
+        assert line not in article.text
+    assert article.byline == "이지영 (서울경제TV)"
+
+
+@pytest.mark.parametrize("line", ["[앵커]", "[속보]", "[영상편집 이한얼]", "홍길동 기자 hong@example.co.kr",
+                                  "서울경제TV 이지영입니다. /easy@sedaily.com"])
+def test_tag_and_signoff_lines_are_dropped(line):
+    assert clean_text(f"제목\n본문 첫 문장입니다.\n{line}\n본문 둘째 문장입니다.").text == \
+        "본문 첫 문장입니다.\n본문 둘째 문장입니다."
+
+
+def test_prose_with_brackets_or_an_address_is_kept():
+    text = ("제목\n[서울=연합뉴스] 정부는 오늘 새 대책을 발표했다.\n"
+            "문의는 시청 홈페이지나 help@seoul.go.kr 로 하면 되며 답변은 사흘 안에 온다고 시는 설명했다.")
+    assert clean_text(text).text == text.split("\n", 1)[1]
