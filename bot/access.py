@@ -1,0 +1,78 @@
+"""Who may talk to the bot, how often, and when a group message is meant for it."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Iterable
+
+from telegram import Message, MessageEntity, Update
+
+from retrieval.errors import ArticlebotError
+
+
+class RateLimited(ArticlebotError):
+    """This user asked more questions in the last minute than the limit allows."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"too many questions; try again in {retry_after:.0f} s")
+        self.retry_after = retry_after
+
+
+class Access:
+    """Allow-lists and admins. With no allow-list set, everyone may ask; admins are always allowed."""
+
+    def __init__(self, admins: Iterable[int], users: Iterable[int] = (), chats: Iterable[int] = ()) -> None:
+        self.admins, self.users, self.chats = set(admins), set(users), set(chats)
+
+    def is_admin(self, user_id: int | None) -> bool:
+        return user_id is not None and user_id in self.admins
+
+    def allows(self, update: Update) -> bool:
+        if not (self.users or self.chats):
+            return True
+        user = update.effective_user
+        chat = update.effective_chat
+        uid = user.id if user else None
+        return (uid is not None and (uid in self.users or uid in self.admins)) or (
+            chat is not None and chat.id in self.chats)
+
+
+class UserRateLimit:
+    """A sliding one-minute window per user; memory is bounded by the number of active users."""
+
+    def __init__(self, per_minute: int, window: float = 60.0) -> None:
+        self.per_minute, self.window = per_minute, window
+        self._seen: dict[int, deque[float]] = {}
+
+    def check(self, user_id: int) -> None:
+        """Count one question, or raise RateLimited when the user is over the limit."""
+        now = time.monotonic()
+        times = self._seen.setdefault(user_id, deque())
+        while times and now - times[0] >= self.window:
+            times.popleft()
+        if len(times) >= self.per_minute:
+            raise RateLimited(self.window - (now - times[0]))
+        times.append(now)
+        if len(self._seen) > 10_000:  # drop idle users so a flood of ids cannot grow this forever
+            for uid in [u for u, t in self._seen.items() if not t or now - t[-1] >= self.window]:
+                del self._seen[uid]
+
+
+def addressed_text(message: Message, bot_id: int, username: str) -> str | None:
+    """In a group: the question with the bot's @mention removed, or None when not meant for the bot.
+
+    A message is meant for the bot when it mentions @username or replies to one of the bot's messages.
+    """
+    text = message.text or ""
+    mention = f"@{username}".lower()
+    mentioned = any(text[e.offset:e.offset + e.length].lower() == mention
+                    for e in message.entities if e.type == MessageEntity.MENTION)
+    reply = message.reply_to_message
+    replied = bool(reply and reply.from_user and reply.from_user.id == bot_id)
+    if not (mentioned or replied):
+        return None
+    if mentioned:
+        start = text.lower().find(mention)
+        text = (text[:start] + text[start + len(mention):]).strip(" ,:\n")
+    return text.strip()

@@ -1,0 +1,192 @@
+"""Admin commands: reload, add (URL or upload), articles, remove, stats, and the per-admin command menu.
+
+Index changes run in a worker thread as background tasks: answers keep using the active snapshot and
+the service swaps the new one in atomically, so nobody waits for an admin's reload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+from telegram import BotCommandScopeChat, BotCommandScopeDefault, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
+
+from retrieval.models import IngestReport
+from retrieval.service import UPLOAD_PREFIX
+
+from . import texts
+from .context import KEY, deps
+from .handlers import reply_html
+from .render import esc
+
+log = logging.getLogger(__name__)
+Ctx = ContextTypes.DEFAULT_TYPE
+Handler = Callable[[Update, Ctx], Awaitable[None]]
+T = TypeVar("T")
+STATUS_EVERY = 1.0  # seconds between status edits: one chat, about one message per second
+DOWNLOAD_TIMEOUT = 60.0
+
+
+def admin_only(fn: Handler) -> Handler:
+    """Non-admins get a clear refusal and nothing else happens."""
+
+    @functools.wraps(fn)
+    async def wrapper(update: Update, context: Ctx) -> None:
+        user = update.effective_user
+        if not deps(context).access.is_admin(user.id if user else None):
+            await reply_html(update.effective_message, texts.ADMINS_ONLY)
+            return
+        await fn(update, context)
+
+    return wrapper
+
+
+class Status:
+    """One status message, edited as background work reports progress from its thread."""
+
+    def __init__(self, message: Message, verb: str) -> None:
+        self.message, self.verb = message, verb
+        self.stage, self.done, self.total = "", 0, 0
+        self.shown = message.text_html or ""
+        self.started = time.monotonic()
+
+    def progress(self, stage: str, done: int, total: int) -> None:
+        # Called from the worker thread: plain attribute writes, read by the event loop below.
+        self.stage, self.done, self.total = stage, done, total
+
+    async def show(self, html: str) -> None:
+        if html == self.shown:
+            return
+        self.shown = html
+        try:
+            await self.message.edit_text(html, parse_mode=ParseMode.HTML)
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                raise
+        except TelegramError as exc:  # a lost progress edit must not fail the work itself
+            log.warning("status edit failed: %s", exc)
+
+    async def run(self, work: Callable[[Callable[[str, int, int], None]], T]) -> T:
+        """Run `work(progress)` in a thread, editing the status message while it runs."""
+        task = asyncio.ensure_future(asyncio.to_thread(work, self.progress))
+        try:
+            while not task.done():
+                await asyncio.wait({task}, timeout=STATUS_EVERY)
+                if not task.done():
+                    await self.show(texts.progress(self.verb, self.stage, self.done, self.total,
+                                                   time.monotonic() - self.started))
+            return task.result()
+        except BaseException:
+            await self.show(f"{self.verb}: stopped, the index is unchanged.")
+            raise
+
+
+async def _index_job(message: Message, verb: str, done_verb: str,
+                     work: Callable[[Callable[[str, int, int], None]], IngestReport]) -> None:
+    status = Status(await _status_message(message, f"{verb}…"), verb)
+    report = await status.run(work)
+    await status.show(texts.report(done_verb, report))
+
+
+async def _status_message(message: Message, text: str) -> Message:
+    return await message.reply_text(text, do_quote=True)
+
+
+def _background(context: Ctx, update: Update, coro: Awaitable[None], name: str) -> None:
+    # Errors of the task reach the error handler with this update, so the admin hears about them.
+    context.application.create_task(coro, update=update, name=name)
+
+
+@admin_only
+async def reload(update: Update, context: Ctx) -> None:
+    """/reload: re-read every source and swap the index atomically, reporting what changed."""
+    service = deps(context).service
+    _background(context, update, _index_job(update.effective_message, "Reloading", "Reloaded",
+                                            lambda progress: service.reload(progress=progress)), "reload")
+
+
+@admin_only
+async def add(update: Update, context: Ctx) -> None:
+    """/add URL: fetch a page (public addresses only, unless allowed) and index it."""
+    if not context.args:
+        await reply_html(update.effective_message, texts.ADD_USAGE)
+        return
+    urls = list(context.args)
+    service = deps(context).service
+    _background(context, update, _index_job(
+        update.effective_message, "Adding", "Added",
+        lambda progress: service.ingest(urls, from_bot=True, progress=progress)), "add")
+
+
+@admin_only
+async def upload(update: Update, context: Ctx) -> None:
+    """An uploaded .txt/.md/.html/.jsonl document: download it (size-limited) and index its articles."""
+    d = deps(context)
+    doc = update.effective_message.document
+    name = Path(doc.file_name or "upload.txt").name
+    if not name.lower().endswith(texts.UPLOAD_TYPES):
+        await reply_html(update.effective_message, f"I can add only {', '.join(texts.UPLOAD_TYPES)} files.")
+        return
+    limit = d.settings.max_upload_bytes
+    if doc.file_size and doc.file_size > limit:
+        await reply_html(update.effective_message, f"That file is too large (the limit is {limit // 1_000_000} MB).")
+        return
+    file = await doc.get_file()
+    data = bytes(await asyncio.wait_for(file.download_as_bytearray(), DOWNLOAD_TIMEOUT))
+    if len(data) > limit:  # file_size is only what the client claimed
+        await reply_html(update.effective_message, f"That file is too large (the limit is {limit // 1_000_000} MB).")
+        return
+    _background(context, update, _index_job(
+        update.effective_message, "Adding", "Added",
+        lambda progress: d.service.ingest_document(name, data, source=f"{UPLOAD_PREFIX}{name}",
+                                                   progress=progress)), "upload")
+
+
+@admin_only
+async def articles(update: Update, context: Ctx) -> None:
+    """/articles: the indexed articles with their ids."""
+    items = await asyncio.to_thread(deps(context).service.articles)
+    await reply_html(update.effective_message, texts.articles_list(items))
+
+
+@admin_only
+async def remove(update: Update, context: Ctx) -> None:
+    """/remove ID: drop one article; the index swaps atomically without it."""
+    if not context.args:
+        await reply_html(update.effective_message, texts.REMOVE_USAGE)
+        return
+    info = await asyncio.to_thread(deps(context).service.remove, context.args[0])
+    await reply_html(update.effective_message, f"Removed <code>{esc(info.id)}</code> "
+                                           f"({esc(info.title)}, {info.chunks} chunks).")
+
+
+@admin_only
+async def stats(update: Update, context: Ctx) -> None:
+    """/stats: users, questions, answers by mode, refusals, latency and tokens."""
+    await reply_html(update.effective_message, texts.stats(deps(context).store.stats()))
+
+
+async def publish_commands(app: Application) -> None:
+    """User commands for everyone; admins additionally see theirs (in their private chats)."""
+    await app.bot.set_my_commands(texts.USER_COMMANDS, scope=BotCommandScopeDefault())
+    for admin_id in sorted(app.bot_data[KEY].access.admins):
+        try:
+            await app.bot.set_my_commands(texts.USER_COMMANDS + texts.ADMIN_COMMANDS,
+                                          scope=BotCommandScopeChat(admin_id))
+        except TelegramError as exc:  # e.g. the admin never opened a chat with the bot
+            log.warning("could not set the admin command menu for %s: %s", admin_id, exc)
+
+
+def register(app: Application) -> None:
+    for name, fn in (("reload", reload), ("add", add), ("articles", articles), ("remove", remove),
+                     ("stats", stats)):
+        app.add_handler(CommandHandler(name, fn))
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, upload))

@@ -1,0 +1,128 @@
+"""Answering questions in chats: one answer in flight per chat, history in, answer out, stats kept."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from contextlib import aclosing
+from dataclasses import dataclass, field
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+
+from retrieval.answering import Answerer
+from retrieval.errors import ArticlebotError
+from retrieval.models import Answer
+
+from .access import UserRateLimit
+from .history import BotStore
+from .render import answer_html, split_html
+from .streaming import AnswerReply, keep_typing
+
+log = logging.getLogger(__name__)
+SOURCES_PREFIX = "src:"
+
+
+class Busy(ArticlebotError):
+    """This chat already has an answer in flight."""
+
+
+@dataclass
+class Question:
+    """A question as the conversation layer needs it, independent of how it arrived."""
+
+    chat_id: int
+    text: str
+    user_id: int | None = None
+    message_id: int | None = None
+    private: bool = True
+    thread_id: int | None = None
+    received: float = field(default_factory=time.monotonic)
+
+
+def sources_button(answer_id: int | None) -> InlineKeyboardMarkup | None:
+    if answer_id is None:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton("📚 Sources", callback_data=f"{SOURCES_PREFIX}{answer_id}")]])
+
+
+class Conversations:
+    """Runs answers. Each answer is its own task, so a slow model call in one chat never delays
+    another; a second question in the same chat is refused (Busy) instead of racing the first."""
+
+    def __init__(self, answerer: Answerer, store: BotStore, history_turns: int,
+                 limit: UserRateLimit | None = None, exempt: Callable[[int | None], bool] = lambda _: False) -> None:
+        self.answerer, self.store = answerer, store
+        self.keep = 2 * history_turns  # a turn here is one exchange: a question and its answer
+        self.limit, self.exempt = limit, exempt
+        self._inflight: dict[int, asyncio.Task[Answer]] = {}
+
+    def busy(self, chat_id: int) -> bool:
+        return chat_id in self._inflight
+
+    def cancel(self, chat_id: int) -> bool:
+        """Stop this chat's answer in flight; False when there is none."""
+        task = self._inflight.get(chat_id)
+        if task is None or task.done():
+            return False
+        task.cancel()
+        return True
+
+    def reset(self, chat_id: int) -> int:
+        return self.store.reset(chat_id)
+
+    async def ask(self, bot: Bot, q: Question) -> Answer | None:
+        """Answer `q` in its chat; None when it was cancelled with /cancel."""
+        if q.chat_id in self._inflight:
+            raise Busy("an answer is already in progress in this chat")
+        if self.limit is not None and q.user_id is not None and not self.exempt(q.user_id):
+            self.limit.check(q.user_id)
+        # Registered before the first await, so two questions arriving together cannot both start.
+        task = asyncio.create_task(self._answer(bot, q), name=f"answer-{q.chat_id}")
+        self._inflight[q.chat_id] = task
+        try:
+            return await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # we are being shut down, not /cancel-led
+            return None
+        finally:
+            if self._inflight.get(q.chat_id) is task:
+                del self._inflight[q.chat_id]
+
+    async def _answer(self, bot: Bot, q: Question) -> Answer:
+        typing = asyncio.create_task(keep_typing(bot, q.chat_id, q.thread_id))
+        reply = AnswerReply(bot, q.chat_id, q.message_id, private=q.private, thread_id=q.thread_id)
+        try:
+            history = self.store.history(q.chat_id, self.keep)
+            answer: Answer | None = None
+            streamed = ""
+            async with aclosing(self.answerer.astream(q.text, history)) as stream:
+                async for item in stream:
+                    if isinstance(item, str):
+                        streamed += item
+                        await reply.preview(streamed)
+                    else:
+                        answer = item
+            if answer is None:
+                raise RuntimeError("the answerer finished without a final Answer")
+            typing.cancel()
+            answer_id = self.store.save_answer(q.chat_id, q.text, answer.citations) if answer.citations else None
+            await reply.finish(split_html(answer_html(answer)), sources_button(answer_id))
+            self.store.add_exchange(q.chat_id, q.text, answer, self.keep)
+            latency = (time.monotonic() - q.received) * 1000
+            self.store.record(q.user_id, q.chat_id, "answer", answer, latency)
+            log.info("answered in chat %s: mode=%s answerable=%s %.0f ms", q.chat_id, answer.mode,
+                     answer.answerable, latency)
+            return answer
+        except asyncio.CancelledError:
+            self.store.record(q.user_id, q.chat_id, "cancelled")
+            await reply.abort("(stopped)")
+            raise
+        except Exception:
+            self.store.record(q.user_id, q.chat_id, "error")
+            raise
+        finally:
+            typing.cancel()

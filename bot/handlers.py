@@ -1,0 +1,160 @@
+"""User-facing handlers: each pulls its input, calls the conversation or the service, and replies."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import LinkPreviewOptions, Message, ReplyParameters, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import NetworkError, RetryAfter, TelegramError
+from telegram.ext import (ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, ContextTypes,
+                          MessageHandler, TypeHandler, filters)
+from telegram.ext import Application
+
+from retrieval.errors import ArticlebotError
+
+from . import texts
+from .access import addressed_text
+from .context import deps
+from .conversation import SOURCES_PREFIX, Question
+from .render import sources_html, split_html
+
+log = logging.getLogger(__name__)
+Ctx = ContextTypes.DEFAULT_TYPE
+
+
+async def gate(update: Update, context: Ctx) -> None:
+    """Stop updates from outside the allow-lists before any handler sees them."""
+    if deps(context).access.allows(update):
+        return
+    chat = update.effective_chat
+    if update.callback_query:
+        await update.callback_query.answer(texts.PRIVATE_BOT)
+    elif chat and chat.type == ChatType.PRIVATE and update.effective_message:
+        await update.effective_message.reply_text(texts.PRIVATE_BOT)
+    raise ApplicationHandlerStop
+
+
+async def start(update: Update, context: Ctx) -> None:
+    """/start: which articles the bot knows and how to ask."""
+    d = deps(context)
+    articles = await asyncio.to_thread(d.service.articles)  # may open the index on first use
+    admin = d.access.is_admin(update.effective_user.id if update.effective_user else None)
+    await reply_html(update.effective_message, texts.welcome(articles, admin))
+
+
+async def help_command(update: Update, context: Ctx) -> None:
+    """/help: the commands and how to ask."""
+    admin = deps(context).access.is_admin(update.effective_user.id if update.effective_user else None)
+    await reply_html(update.effective_message, texts.HELP + (texts.ADMIN_HELP if admin else ""))
+
+
+async def reset(update: Update, context: Ctx) -> None:
+    """/reset: forget this chat's history."""
+    deps(context).conversations.reset(update.effective_chat.id)
+    await reply_html(update.effective_message, texts.RESET_DONE)
+
+
+async def cancel(update: Update, context: Ctx) -> None:
+    """/cancel: stop this chat's answer in flight."""
+    stopped = deps(context).conversations.cancel(update.effective_chat.id)
+    await reply_html(update.effective_message, texts.CANCELLED if stopped else texts.NOTHING_TO_CANCEL)
+
+
+async def sources(update: Update, context: Ctx) -> None:
+    """/sources: the cited excerpts behind this chat's last answer."""
+    cited = deps(context).store.citations(update.effective_chat.id)
+    await reply_html(update.effective_message, sources_html(cited) if cited is not None else texts.NO_ANSWER_YET)
+
+
+async def sources_button(update: Update, context: Ctx) -> None:
+    """The Sources button under an answer: send that answer's excerpts as a reply to it."""
+    query = update.callback_query
+    message = query.message
+    answer_id = int(query.data.removeprefix(SOURCES_PREFIX)) if query.data[len(SOURCES_PREFIX):].isdigit() else -1
+    cited = deps(context).store.citations(message.chat.id, answer_id) if message else None
+    if cited is None or not isinstance(message, Message):
+        await query.answer(texts.SOURCES_GONE)
+        return
+    await query.answer()
+    await reply_html(message, sources_html(cited))
+
+
+async def question(update: Update, context: Ctx) -> None:
+    """Any text message: a question (in groups only when the bot is mentioned or replied to)."""
+    message = update.effective_message
+    if message.chat.type == ChatType.PRIVATE:
+        text: str | None = message.text
+    else:
+        text = addressed_text(message, context.bot.id, context.bot.username)
+        if text is None:
+            return  # group chatter that is not meant for the bot
+    await _ask(update, context, text or "")
+
+
+async def ask_command(update: Update, context: Ctx) -> None:
+    """/ask QUESTION: a question, the way to address the bot in groups."""
+    await _ask(update, context, " ".join(context.args or []))
+
+
+async def _ask(update: Update, context: Ctx, text: str) -> None:
+    message = update.effective_message
+    if not text.strip():
+        await reply_html(message, texts.EMPTY_QUESTION)
+        return
+    q = Question(chat_id=message.chat.id, text=text, user_id=update.effective_user.id if update.effective_user else None,
+                 message_id=message.message_id, private=message.chat.type == ChatType.PRIVATE,
+                 thread_id=message.message_thread_id if message.is_topic_message else None)
+    await deps(context).conversations.ask(context.bot, q)
+
+
+async def not_text(update: Update, context: Ctx) -> None:
+    """Stickers, photos, voice and the like: say that only text works."""
+    await reply_html(update.effective_message, texts.TEXT_ONLY)
+
+
+async def on_error(update: object, context: Ctx) -> None:
+    """The one error handler: log first, then tell the user something useful without internals."""
+    exc = context.error
+    where = update.update_id if isinstance(update, Update) else "-"
+    if isinstance(exc, ArticlebotError):
+        log.warning("update %s: %s: %s", where, type(exc).__name__, exc)
+    elif isinstance(exc, (NetworkError, RetryAfter)):
+        log.warning("update %s: Telegram API problem: %s", where, exc)  # PTB retries polling itself
+    else:
+        log.error("update %s failed", where, exc_info=exc)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    if update.callback_query:
+        try:
+            await update.callback_query.answer()
+        except TelegramError:
+            pass
+    message = update.effective_message
+    try:
+        await context.bot.send_message(
+            update.effective_chat.id, texts.error(exc), parse_mode=ParseMode.HTML,
+            reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True) if message else None)
+    except TelegramError as send_exc:
+        log.warning("could not tell chat %s about the error: %s", update.effective_chat.id, send_exc)
+
+
+async def reply_html(message: Message | None, html: str) -> None:
+    """Reply with HTML, split when long; every part after the first is a plain follow-on message."""
+    if message is None:
+        return
+    for i, part in enumerate(split_html(html)):
+        await message.reply_html(part, do_quote=i == 0, link_preview_options=LinkPreviewOptions(is_disabled=True))
+
+
+def register(app: Application) -> None:
+    """Attach the user handlers (the gate runs first, in its own group)."""
+    app.add_handler(TypeHandler(Update, gate), group=-1)
+    for name, fn in (("start", start), ("help", help_command), ("reset", reset), ("cancel", cancel),
+                     ("sources", sources), ("ask", ask_command)):
+        app.add_handler(CommandHandler(name, fn))
+    app.add_handler(CallbackQueryHandler(sources_button, pattern=f"^{SOURCES_PREFIX}"))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, question))
+    other = ~filters.TEXT & ~filters.COMMAND & ~filters.Document.ALL & ~filters.StatusUpdate.ALL
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & other, not_text))

@@ -1,0 +1,119 @@
+"""Telegram HTML for answers and sources, and splitting long HTML without breaking tags."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+
+from retrieval.models import Answer, Citation
+
+LIMIT = 4096  # Telegram's maximum message length
+# Tags and entities are atoms; every other character is one atom, so a cut never lands inside either.
+_ATOM = re.compile(r"<[^<>]*>|&#?\w+;|[\s\S]")
+_OPEN = re.compile(r"<([a-z][a-z-]*)[^<>]*>")
+_SENTENCE_END = set(".!?。…”\"')")
+
+
+def esc(text: str) -> str:
+    """Escape model or article text for parse_mode=HTML."""
+    return html.escape(text, quote=False)
+
+
+def attr(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def answer_html(answer: Answer) -> str:
+    """The answer body: escaped text with its [n] markers, then any note in italics."""
+    body = esc(answer.answer.strip()) or "…"
+    if answer.note:
+        body += f"\n\n<i>{esc(answer.note)}</i>"
+    return body
+
+
+def draft_text(text: str) -> str:
+    """A streaming preview (plain text): the newest tail is what the reader is waiting for."""
+    text = text.strip() or "…"
+    return text if len(text) <= LIMIT - 2 else "…" + text[-(LIMIT - 100):]
+
+
+def _mark_quote(passage: str, quote: str) -> str:
+    i = passage.find(quote) if quote else -1
+    if i < 0:
+        return esc(passage)
+    return esc(passage[:i]) + "<b>" + esc(quote) + "</b>" + esc(passage[i + len(quote):])
+
+
+def sources_html(citations: Sequence[Citation]) -> str:
+    """Each cited excerpt: number, article title, link when there is one, the passage with the quote bold."""
+    if not citations:
+        return "No sources: that answer did not cite any article."
+    blocks = ["<b>Sources</b>"]
+    for c in citations:
+        head = f"<b>[{c.n}]</b> {esc(c.title or c.article_id)}"
+        if c.url:
+            head += f' — <a href="{attr(c.url)}">link</a>'
+        blocks.append(f"{head}\n<blockquote expandable>{_mark_quote(c.passage or c.quote, c.quote)}</blockquote>")
+    return "\n\n".join(blocks)
+
+
+def _closers(stack: list[tuple[str, str]]) -> str:
+    return "".join(f"</{name}>" for name, _ in reversed(stack))
+
+
+def _priority(atoms: list[str], j: int) -> int:
+    """How good a cut after atom j is: paragraph 3, line 2, sentence 1, word 0, else -1."""
+    if not atoms[j].isspace():
+        return -1
+    prev = atoms[j - 1] if j else ""
+    if atoms[j] == "\n":
+        return 3 if prev == "\n" else 2
+    return 1 if prev in _SENTENCE_END else 0
+
+
+def split_html(text: str, limit: int = LIMIT) -> list[str]:
+    """Cut HTML into parts of at most `limit` characters at the best boundary (paragraph, line,
+    sentence, word) in the last part of each chunk; tags open at a cut are closed and reopened."""
+    atoms = _ATOM.findall(text)
+    parts: list[str] = []
+    i, reopen = 0, []  # reopen: (name, opening tag) carried into the next part
+    while i < len(atoms):
+        while i < len(atoms) and atoms[i].isspace():
+            i += 1
+        if i >= len(atoms):
+            break
+        stack = list(reopen)
+        out = [tag for _, tag in reopen]
+        length = sum(map(len, out))
+        best: dict[int, tuple[int, int, list]] = {}  # priority -> (atom index, len(out), stack)
+        j = i
+        while j < len(atoms):
+            atom = atoms[j]
+            new_stack = stack
+            if atom.startswith("</"):
+                new_stack = stack[:-1]
+            elif (m := _OPEN.fullmatch(atom)):
+                new_stack = stack + [(m.group(1), atom)]
+            if length + len(atom) + len(_closers(new_stack)) > limit:
+                break
+            out.append(atom)
+            length += len(atom)
+            stack = new_stack
+            j += 1
+            p = _priority(atoms, j - 1)
+            if p >= 0:
+                best[p] = (j, len(out), list(stack))
+        if j >= len(atoms):
+            parts.append("".join(out) + _closers(stack))
+            break
+        # Prefer the strongest boundary that still fills at least a quarter of the part.
+        cut = next((best[p] for p in (3, 2, 1, 0) if p in best and best[p][1] * 4 >= len(out)), None)
+        if cut is None:
+            cut = (j, len(out), stack)
+        j, n_out, stack = cut
+        if j == i:  # a single atom longer than the limit (cannot happen with escaped text); skip it
+            j += 1
+        parts.append("".join(out[:n_out]).rstrip() + _closers(stack))
+        i, reopen = j, stack
+    return [p for p in parts if p.strip()]

@@ -1,0 +1,127 @@
+"""Delivering one answer: a typing indicator, throttled streaming previews, then the final HTML parts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
+
+from .render import draft_text
+
+log = logging.getLogger(__name__)
+
+DRAFT_INTERVAL = 0.5  # drafts are not messages, but there is no point animating faster than people read
+EDIT_INTERVAL = 1.0  # Telegram allows about one message per second per chat
+GROUP_EDIT_INTERVAL = 3.0  # ... and 20 per minute per group; keep most of that budget for answers
+TYPING_EVERY = 4.5  # the "typing" status lasts five seconds
+RETRIES = 2  # for the final answer only: a 502 or a dropped connection should not lose it
+T = TypeVar("T")
+
+
+async def keep_typing(bot: Bot, chat_id: int, thread_id: int | None) -> None:
+    """Show "typing…" until cancelled; a failed chat action is cosmetic and never stops an answer."""
+    while True:
+        try:
+            await bot.send_chat_action(chat_id, ChatAction.TYPING, message_thread_id=thread_id)
+        except TelegramError as exc:
+            log.debug("chat action failed in %s: %s", chat_id, exc)
+        await asyncio.sleep(TYPING_EVERY)
+
+
+def _not_modified(exc: BadRequest) -> bool:
+    return "not modified" in str(exc).lower()
+
+
+async def retrying(send: Callable[[], Awaitable[T]]) -> T:
+    """Retry a send after a transient failure (bad gateway, dropped connection). Not after a timeout:
+    the message may have arrived, and a duplicate answer is worse than a late error message."""
+    for attempt in range(RETRIES + 1):
+        try:
+            return await send()
+        except NetworkError as exc:
+            if isinstance(exc, (BadRequest, TimedOut)) or attempt == RETRIES:
+                raise
+            log.info("send failed (%s); retrying", exc)
+            await asyncio.sleep(0.5 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+class AnswerReply:
+    """One answer's messages. Private chats stream with sendMessageDraft; other chats (or a Bot API
+    server without drafts) stream by editing one placeholder message, throttled per chat."""
+
+    def __init__(self, bot: Bot, chat_id: int, reply_to: int | None, *, private: bool,
+                 thread_id: int | None = None) -> None:
+        self.bot, self.chat_id, self.thread_id = bot, chat_id, thread_id
+        self.reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
+        self.draft = private
+        self.interval = DRAFT_INTERVAL if private else GROUP_EDIT_INTERVAL
+        self.draft_id = random.randint(1, 2**31 - 1)  # must be non-zero; same id animates one draft
+        self.message: Message | None = None
+        self.shown = ""
+        self.last = 0.0
+
+    async def preview(self, text: str) -> None:
+        """Show the partial answer, unless the last preview was too recent (the final one always wins)."""
+        now = time.monotonic()
+        body = draft_text(text)
+        if now - self.last < self.interval or body == self.shown:
+            return
+        self.last, self.shown = now, body
+        if self.draft:
+            try:
+                await self.bot.send_message_draft(self.chat_id, self.draft_id, body,
+                                                  message_thread_id=self.thread_id)
+                return
+            except TelegramError as exc:
+                log.info("drafts unavailable in chat %s (%s); streaming by edits", self.chat_id, exc)
+                self.draft, self.interval = False, EDIT_INTERVAL
+        try:
+            if self.message is None:
+                self.message = await self.bot.send_message(self.chat_id, body, reply_parameters=self.reply,
+                                                           message_thread_id=self.thread_id)
+            else:
+                await self.message.edit_text(body)
+        except BadRequest as exc:
+            if not _not_modified(exc):
+                raise
+        except NetworkError as exc:  # a lost preview is cosmetic; the final answer is retried
+            log.info("preview failed in chat %s: %s", self.chat_id, exc)
+
+    async def finish(self, parts: list[str], markup: InlineKeyboardMarkup | None) -> list[Message]:
+        """Send the final HTML parts; the first replaces the streamed placeholder, the last gets the button."""
+        sent: list[Message] = []
+        for i, part in enumerate(parts):
+            keyboard = markup if i == len(parts) - 1 else None
+            if i == 0 and self.message is not None:
+                try:
+                    edited = await retrying(lambda: self.message.edit_text(  # type: ignore[union-attr]
+                        part, parse_mode=ParseMode.HTML, reply_markup=keyboard,
+                        link_preview_options=LinkPreviewOptions(is_disabled=True)))
+                    sent.append(edited if isinstance(edited, Message) else self.message)
+                except BadRequest as exc:
+                    if not _not_modified(exc):
+                        raise
+                    sent.append(self.message)
+                continue
+            sent.append(await retrying(lambda: self.bot.send_message(
+                self.chat_id, part, parse_mode=ParseMode.HTML, reply_markup=keyboard,  # noqa: B023 (awaited now)
+                reply_parameters=self.reply if i == 0 else None, message_thread_id=self.thread_id,
+                link_preview_options=LinkPreviewOptions(is_disabled=True))))
+        return sent
+
+    async def abort(self, note: str) -> None:
+        """Mark a streamed placeholder as stopped (drafts simply expire)."""
+        if self.message is None:
+            return
+        try:
+            await self.message.edit_text(f"{self.shown}\n\n{note}")
+        except TelegramError as exc:
+            log.debug("could not mark the stopped answer in %s: %s", self.chat_id, exc)
