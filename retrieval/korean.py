@@ -44,6 +44,12 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+def tokens(text: str):
+    """Kiwi tokens of `text` (already normalized if the caller wants that)."""
+    with _lock:
+        return kiwi().tokenize(text)
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Sentence (start, end) offsets into `text`, never crossing a line break."""
     spans: list[tuple[int, int]] = []

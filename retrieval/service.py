@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from . import ingest as indexing
 from .embeddings import Embedder
 from .errors import ArticleNotFound, InputError, SourceError
-from .extractive import ExtractiveAnswerer, Idf
+from .extractive import CorpusStats, ExtractiveAnswerer
 from .followup import condense
 from .models import Answer, ArticleInfo, IngestReport, Passage, Turn
 from .search import HybridSearcher, Snapshot
@@ -35,7 +35,7 @@ class ArticleService:
         self.allow_private_urls = allow_private_urls
         self.max_fetch_bytes = max_fetch_bytes
         self._snap: Snapshot | None = None
-        self._idf: Idf | None = None
+        self._stats: CorpusStats | None = None
         self._write = threading.RLock()
 
     # ----- reading -------------------------------------------------------------------------
@@ -61,8 +61,8 @@ class ArticleService:
         return self._snap
 
     def _set(self, snap: Snapshot) -> None:
-        idf = Idf([str(m.get("terms", "")).split() for m in snap.records.metas])
-        self._snap, self._idf = snap, idf
+        stats = CorpusStats([str(m.get("terms", "")).split() for m in snap.records.metas], snap.records.texts)
+        self._snap, self._stats = snap, stats
 
     def search(self, query: str, k: int | None = None, extra_terms: list[str] | None = None) -> list[Passage]:
         """Hybrid search over the active index."""
@@ -92,7 +92,7 @@ class ArticleService:
         standalone, context, passages, timings = self.retrieve(question, history)
         t1 = time.perf_counter()
         qvec = self.embedder.embed_query(standalone)
-        answer = self.extractive.answer(question.strip(), standalone, context, qvec, passages, self._idf)
+        answer = self.extractive.answer(question.strip(), standalone, context, qvec, passages, self._stats)
         answer.passages = passages
         answer.timings_ms = {**timings, "answer": (time.perf_counter() - t1) * 1000,
                              "total": (time.perf_counter() - t0) * 1000}

@@ -1,0 +1,122 @@
+"""What a question asks for, and how much of it a sentence actually contains."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+
+from .korean import is_mostly_hangul, normalize, terms, tokens
+
+# Tags whose words must be found for a sentence to count as evidence (things, names, numbers).
+_NOUN_TAGS = {"NNG", "NNP", "NR", "SN", "SL", "SH", "XR"}
+# Verbs and nouns so general that their absence says nothing.
+_GENERIC = {"하다", "되다", "있다", "없다", "이다", "같다", "보다", "주다", "받다", "오다", "가다", "말", "내용",
+            "기사", "사람", "것", "중", "정도", "관련", "대하다", "그", "이", "저", "좀", "함께", "어떻다",
+            "말하다", "알리다", "설명", "얘기", "이야기", "뭐", "무엇", "쓰다", "그중", "이중", "당시"}
+_ASKING = {"몇", "어느", "어떤", "무슨", "which", "what"}
+# Unit words in questions that articles write as symbols (NFKC folds ㎡ to m2).
+_UNITS = {"제곱미터": ("m2",), "평방미터": ("m2",), "킬로미터": ("km",), "킬로그램": ("kg",),
+          "퍼센트": ("%",), "프로": ("%",), "달러": ("$", "달러"), "센티미터": ("cm",)}
+
+
+class Kind(Enum):
+    """The kind of answer a question expects, when its wording says so."""
+
+    NUMBER = "number"
+    TIME = "time"
+    PERSON = "person"
+    PLACE = "place"
+    ANY = "any"
+
+
+_KIND_PATTERNS = [
+    (Kind.TIME, re.compile(r"언제|며칠|몇\s*(년|월|일|시)|\bwhen\b|what (year|date|time|day)", re.I)),
+    (Kind.NUMBER, re.compile(r"몇|얼마|how (many|much|big|large|long)|what (percentage|number|size)", re.I)),
+    (Kind.PERSON, re.compile(r"누구|누가|\bwho\b|\bwhom\b", re.I)),
+    (Kind.PLACE, re.compile(r"어디|어느\s*(곳|장소|도시|나라|지역)|\bwhere\b", re.I)),
+]
+_NUMBER = re.compile(r"\d|(한|두|세|네|다섯|여섯|일곱|여덟|아홉|열|스무|수십|수백|수천|여러)\s*(개|명|곳|건|번|차례|가지)|절반")
+_TIME = re.compile(r"\d+\s*(년|월|일|시|분)|올해|내년|지난해|작년|오늘|어제|내일|현지시간|이번 주|다음 달|\d{4}")
+
+
+@dataclass
+class Question:
+    """A question reduced to the words a passage must contain and the kind of answer it wants."""
+
+    text: str
+    nouns: list[str]
+    others: list[str]
+    kind: Kind
+    hangul: bool
+    compounds: list[str] = field(default_factory=list)
+
+    @property
+    def all_terms(self) -> list[str]:
+        return self.nouns + self.others
+
+
+def analyze(question: str) -> Question:
+    """Split content words into nouns (must be found) and others (verbs, adverbs: often paraphrased)."""
+    text = normalize(question)
+    nouns: list[str] = []
+    others: list[str] = []
+    allowed = set(terms(text))
+    toks = list(tokens(text))
+    for i, tok in enumerate(toks):
+        form = (tok.lemma if tok.tag in ("VV", "VA") else tok.form).lower()
+        prev = toks[i - 1].form if i else ""
+        nxt = toks[i + 1].tag if i + 1 < len(toks) else ""
+        # "몇 곳", "어느 회사", "어떤 시설": the word names the kind of answer, not something to find.
+        if prev in _ASKING and tok.tag in ("NNB", "NNG"):
+            continue
+        if form not in allowed or form in _GENERIC:
+            continue
+        # A noun used as a verb ("묘사했나", "참여한") is paraphrased as freely as a verb.
+        verbal = tok.tag == "NNG" and nxt in ("XSV", "XSA")
+        (nouns if tok.tag in _NOUN_TAGS and not verbal else others).append(form)
+    kind = next((k for k, pat in _KIND_PATTERNS if pat.search(question)), Kind.ANY)
+    return Question(question, list(dict.fromkeys(nouns)), list(dict.fromkeys(others)), kind,
+                    is_mostly_hangul(question), compounds(question))
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", "", normalize(text)).lower()
+
+
+def contains(term: str, sentence_terms: set[str], squashed: str) -> bool:
+    """A term is present as a morpheme, or (2+ characters) inside the text: Kiwi splits compounds unevenly."""
+    if term in sentence_terms:
+        return True
+    if any(alt in squashed for alt in _UNITS.get(term, ())):
+        return True
+    stem = term[:-1] if term.endswith("다") and len(term) > 2 else term
+    return len(stem) >= 2 and stem in squashed
+
+
+def has_kind(kind: Kind, sentence: str, question: str = "") -> bool:
+    """Does the sentence hold the kind of thing the question asks for, beyond what the question says?"""
+    if kind is Kind.NUMBER:
+        return bool(_NUMBER.search(sentence))
+    if kind is Kind.TIME:
+        return bool(_TIME.search(sentence))
+    if kind in (Kind.PERSON, Kind.PLACE):
+        asked = squash(question)
+        return any(t.tag == "NNP" and t.form.lower() not in asked for t in tokens(normalize(sentence)))
+    return True
+
+
+def is_statement(sentence: str) -> bool:
+    """Prose rather than a headline or a label: it ends with sentence punctuation."""
+    s = sentence.rstrip("”\"’')]」』 ")
+    return s.endswith((".", "?", "!", "。")) and len(s) >= 20
+
+
+def compounds(question: str) -> list[str]:
+    """Words the question writes as one ("혁신상을" → 혁신상): matching them whole is strong evidence."""
+    out = []
+    for word in normalize(question).split():
+        parts = [t.form.lower() for t in tokens(word) if t.tag in _NOUN_TAGS]
+        if len(parts) >= 2:
+            out.append("".join(parts))
+    return out
