@@ -32,6 +32,7 @@ class E5Embedder:
         self._model = None
         # The C engine is called through ctypes, which releases the GIL; one call at a time is safe.
         self._lock = threading.Lock()
+        self._queries: dict[str, np.ndarray] = {}
 
     def _get(self):
         if self._model is None:
@@ -52,8 +53,14 @@ class E5Embedder:
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
+        # Retrieval and answer ranking both embed the same question; keep recent ones.
         with self._lock:
-            return self._get().query(text)
+            vec = self._queries.get(text)
+            if vec is None:
+                vec = self._queries[text] = self._get().query(text)
+                if len(self._queries) > 512:
+                    self._queries.pop(next(iter(self._queries)))
+            return vec.copy()
 
 
 class OpenAIEmbedder:
