@@ -20,7 +20,9 @@ def render_text(answer: Answer) -> str:
         lines.append(f"({answer.note})")
     for c in answer.citations:
         where = f" — {c.url}" if c.url else ""
-        lines.append(f"  [{c.n}] {c.title}{where}\n      “{c.quote}”")
+        lines.append(f"  [{c.n}] {c.title}{where}")
+        if c.quote not in answer.answer:  # the extractive answer already shows its quotes
+            lines.append(f"      “{c.quote}”")
     return "\n".join(lines)
 
 
