@@ -46,4 +46,13 @@ def build_service(settings: Settings) -> ArticleService:
 
 def build_answerer(settings: Settings, service: ArticleService) -> Answerer:
     """The LLM chain when an API key is set, else the offline extractive answerer."""
-    return ExtractiveAnswerer(service)
+    if not settings.llm_enabled:
+        return ExtractiveAnswerer(service)
+    # Imported here: the offline path never pays for loading langchain.
+    from retrieval.chain import LLMAnswerer
+    from retrieval.llm import chat_model
+
+    assert settings.openai_api_key is not None  # llm_enabled says so
+    llm = chat_model(model=settings.llm_model, api_key=settings.openai_api_key.get_secret_value(),
+                     base_url=settings.openai_base_url, timeout=settings.llm_timeout)
+    return LLMAnswerer(service, llm, retries=settings.llm_retries, timeout=settings.llm_timeout)
