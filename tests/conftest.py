@@ -147,3 +147,39 @@ def run_cli(args: Sequence[str], data_dir: Path, *, input: str | None = None, cw
     return subprocess.run([str(VENV_BIN / "articlebot"), *args], input=input, capture_output=True, text=True,
                           cwd=cwd, env=cli_env(data_dir, **env), timeout=timeout, stdin=None if input is not None
                           else subprocess.DEVNULL)
+
+
+# ----- the answer contract ---------------------------------------------------------------------------
+ANSWER_KEYS = {"question", "standalone_question", "answer", "answerable", "mode", "citations", "timings_ms"}
+CITATION_KEYS = {"n", "article_id", "title", "chunk_id", "quote", "passage"}
+
+
+def assert_answer_contract(data: dict, chunk_texts: dict[str, str] | None = None) -> None:
+    """The JSON shape every `ask` prints, and the citation rules: each `[n]` has exactly one citation,
+    every citation is used, and its quote is verbatim in its passage (the chunk's own text)."""
+    import re
+
+    assert ANSWER_KEYS <= set(data), set(data) ^ ANSWER_KEYS
+    assert isinstance(data["question"], str) and isinstance(data["standalone_question"], str)
+    assert isinstance(data["answer"], str) and data["answer"].strip()
+    assert isinstance(data["answerable"], bool)
+    assert data["mode"] == "extractive"
+    assert isinstance(data["timings_ms"], dict)
+    assert all(isinstance(v, (int, float)) and v >= 0 for v in data["timings_ms"].values())
+    citations = data["citations"]
+    assert isinstance(citations, list)
+    numbers = [c["n"] for c in citations]
+    assert len(numbers) == len(set(numbers)), "one citation per number"
+    used = {int(n) for n in re.findall(r"\[(\d+)\]", data["answer"])}
+    assert used == set(numbers), f"markers {sorted(used)} vs citations {sorted(numbers)}"
+    for c in citations:
+        assert CITATION_KEYS <= set(c), set(c)
+        assert isinstance(c["n"], int) and c["quote"] and c["passage"]
+        assert c["quote"] in c["passage"], "a quote must be verbatim in its passage"
+        assert c["chunk_id"].startswith(c["article_id"] + "#")
+        if chunk_texts is not None:
+            assert chunk_texts.get(c["chunk_id"]) == c["passage"], "the passage is the cited chunk's text"
+    if data["answerable"]:
+        assert citations, "an answer from the article cites it"
+    else:
+        assert citations == [], "a refusal cites nothing"
