@@ -112,9 +112,11 @@ class ExtractiveAnswerer:
 
     # Evidence thresholds. Hangul questions are judged on the words a sentence shares with them;
     # other languages share no words with a Korean article, so only the semantic peak can speak.
+    # MIN_PEAK: how far the best sentence's similarity stands above the candidates' mean; absolute
+    # cosine levels shift with sentence language and length, the peak did not (measured on English
+    # questions about two Korean articles: answerable 0.036-0.063, unanswerable 0.002-0.039).
     MIN_NOUNS = 0.5
-    MIN_PEAK = 0.035
-    MIN_DENSE = 0.8
+    MIN_PEAK = 0.04
 
     def __init__(self, embedder: Embedder) -> None:
         self.vectors = SentenceVectors(embedder)
@@ -165,7 +167,7 @@ class ExtractiveAnswerer:
                 return False
             return best.nouns >= self.MIN_NOUNS if q.nouns else best.others >= self.MIN_NOUNS
         peak = best.dense - float(np.mean([s.dense for s in ranked]))
-        return best.dense >= self.MIN_DENSE and peak >= self.MIN_PEAK
+        return peak >= self.MIN_PEAK
 
     def answer(self, question: str, standalone: str, context: list[str], query_vec: np.ndarray,
                passages: list[Passage], stats: CorpusStats) -> Answer:
