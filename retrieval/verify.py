@@ -1,43 +1,25 @@
 """The citation check, in code: every `[n]` left in an answer points at a passage that supports its sentence.
 
-Support rule (why this one):
-- Korean LLMs paraphrase: particles, endings and spacing change ("조성하고 있다" → "조성 중이다"), so
-  demanding the claim verbatim would drop most good answers. Kiwi content morphemes (lemmas) remove
-  exactly that variation, so a claim is supported when at least `MIN_COVERAGE` of its content
-  morphemes occur in one passage sentence or two adjacent ones (the window also becomes the quote).
-  Morphemes are weighted by rarity among the given passages' sentences: "서울" is everywhere in a
-  Seoul story and proves little, a word no passage contains weighs the most.
-- Overlap alone lets a swapped number through ("30만㎡" where the article says "20만㎡"), the most
-  common and most harmful hallucination, so every number in the claim must be in that window too.
-- Text the answer puts in quotation marks claims to be the article's words: when it is in the
-  article's script it must occur verbatim (ignoring spacing) or the citation is a misquote.
-- Across scripts (an English answer about a Korean article) morphemes cannot overlap, so support
-  needs a verbatim quoted fragment of the article inside the window (the prompt asks for one).
-- Dense similarity is not used: it needs embedder-specific thresholds and calls "20만" and "30만" alike.
+What "supports" means is `support.py`'s rule. Here the answer is walked sentence by sentence: markers
+outside the numbered set go, each remaining `[n]` must hold, a sentence whose markers all fail is
+cited to a passage that does support it or dropped, and the markers left are renumbered densely in
+order of first use, each citation carrying the exact passage sentence it rests on.
 """
 
 from __future__ import annotations
 
-import math
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from .citations import CitationBook
-from .korean import is_mostly_hangul, sentence_spans, terms
 from .models import Citation, Passage
+from .support import Claim, Rarity, Sentence, passage_index, squash, supports
 
-MIN_COVERAGE = 0.6
-WINDOW_SENTENCES = 2
-MIN_FRAGMENT_CHARS = 3
 MIN_LEAK_CHARS = 20
-
-MARK = re.compile(r"\s*\[\s*(\d{1,3}(?:\s*[,，]\s*\d{1,3})*)\s*\]")
+MARK = re.compile(r"\s*\[\s*(-?\d{1,3}(?:\s*[,，]\s*-?\d{1,3})*)\s*\]")
 # A sentence ends at terminal punctuation (plus closing quotes and any markers right after it) or a line break.
-_END = re.compile(r"[.!?。？！…]+[\"'”’」』)]*(?:\s*\[\s*\d{1,3}(?:\s*[,，]\s*\d{1,3})*\s*\])*(?=\s|$)|\n+")
-_QUOTED = re.compile(r"“([^”]+)”|\"([^\"]+)\"|‘([^’]+)’|「([^」]+)」|『([^』]+)』|《([^》]+)》")
+_END = re.compile(r"[.!?。？！…]+[\"'”’」』)]*(?:\s*\[\s*-?\d{1,3}(?:\s*[,，]\s*-?\d{1,3})*\s*\])*(?=\s|$)|\n+")
 # Saying the passages lack something is not a claim that needs a source.
 ABSENT = re.compile(
     r"나와\s*있지\s*않|나오지\s*않|언급(?:되어\s*있지|되지|하지|이|은)\s*(?:않|없)|포함되어\s*있지\s*않|"
@@ -47,110 +29,6 @@ ABSENT = re.compile(
     r"\b(?:cannot|can'?t|unable to)\s+(?:find|answer|determine|tell)",
     re.IGNORECASE,
 )
-# Framing words of an answer ("according to the article", "그는 말했다") that no passage needs to contain.
-_FRAMING = {"따르다", "따르", "전하다", "밝히다", "말하다", "설명하다", "언급", "보도", "답하다", "지문", "기사",
-            "according", "article", "passage", "passages", "states", "stated", "says", "said", "mentions",
-            "mentioned", "reported", "reports", "explained", "noted"}
-_QUOTE_CHARS = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "「": '"', "」": '"', "『": '"', "』": '"'})
-
-
-def squash(text: str) -> str:
-    """NFKC, one kind of quote mark, no whitespace: how verbatim is compared (LLMs respace Korean)."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text).translate(_QUOTE_CHARS))
-
-
-def _terms(text: str) -> set[str]:
-    out = {t.strip(".,;:!?\"'()[]") for t in terms(text)}
-    return {t for t in out if t and t not in _FRAMING}
-
-
-def _is_number(term: str) -> bool:
-    return any(c.isdigit() for c in term)
-
-
-@dataclass
-class _Window:
-    start: int
-    end: int
-    sentences: int
-    terms: set[str]
-    squashed: str
-    hangul: bool  # per window: one passage can mix scripts (a quoted English remark in a Korean story)
-
-
-class _PassageIndex:
-    """A passage's windows of one or two adjacent sentences, with their morphemes."""
-
-    def __init__(self, text: str) -> None:
-        spans = sentence_spans(text) or [(0, len(text))]
-        self.sentence_terms = [_terms(text[s:e]) for s, e in spans]
-        self.windows = [
-            _Window(spans[i][0], spans[j][1], j - i + 1, set().union(*self.sentence_terms[i : j + 1]),
-                    squash(text[spans[i][0] : spans[j][1]]), is_mostly_hangul(text[spans[i][0] : spans[j][1]]))
-            for i in range(len(spans)) for j in range(i, min(i + WINDOW_SENTENCES, len(spans)))
-        ]
-        self.squashed = squash(text)
-        self.scripts = {w.hangul for w in self.windows}
-
-
-@lru_cache(maxsize=2048)
-def _index(text: str) -> _PassageIndex:
-    # The same passages come back question after question; Kiwi sentence splitting is the slow part.
-    return _PassageIndex(text)
-
-
-class _Rarity:
-    """Inverse sentence frequency over the passages of one answer."""
-
-    def __init__(self, index: Sequence[_PassageIndex]) -> None:
-        sents = [t for px in index for t in px.sentence_terms]
-        self.n = max(len(sents), 1)
-        self.df: dict[str, int] = {}
-        for st in sents:
-            for t in st:
-                self.df[t] = self.df.get(t, 0) + 1
-
-    def __call__(self, term: str) -> float:
-        return math.log(1 + (self.n + 1) / (self.df.get(term, 0) + 0.5))
-
-    def coverage(self, claim_terms: set[str], window_terms: set[str]) -> float:
-        total = sum(self(t) for t in claim_terms)
-        return sum(self(t) for t in claim_terms & window_terms) / total if total else 0.0
-
-
-@dataclass
-class _Claim:
-    text: str
-    terms: set[str]
-    numbers: set[str]
-    fragments: list[str]
-    hangul: bool
-
-    @classmethod
-    def of(cls, text: str) -> _Claim:
-        frags = [squash(next(g for g in m.groups() if g is not None)).strip(".,!?…~") for m in _QUOTED.finditer(text)]
-        t = _terms(text)
-        return cls(text, t, {x for x in t if _is_number(x)}, [f for f in frags if len(f) >= MIN_FRAGMENT_CHARS],
-                   is_mostly_hangul(text))
-
-
-def supports(claim: _Claim, px: _PassageIndex, rarity: _Rarity) -> tuple[_Window, float] | None:
-    """(the window to quote, its overlap) when `px` supports `claim` by the module's rule, else None.
-
-    The quote is the tightest evidence: one sentence when one sentence suffices, two only when needed.
-    """
-    own_script = [f for f in claim.fragments if is_mostly_hangul(f) in px.scripts]
-    if any(f not in px.squashed for f in own_script):
-        return None  # quoted as the article's words, but the article does not say them
-    best = None
-    for w in px.windows:
-        inside = sum(f in w.squashed for f in own_script)
-        cov = rarity.coverage(claim.terms, w.terms)
-        ok = claim.numbers <= w.terms and (cov >= MIN_COVERAGE if claim.hangul == w.hangul else inside > 0)
-        key = (ok, inside, -w.sentences, cov)
-        if ok and (best is None or key > best[0]):
-            best = (key, w, cov + inside)
-    return (best[1], best[2]) if best else None
 
 
 @dataclass
@@ -176,7 +54,7 @@ def _sentences(text: str) -> list[str]:
 
 
 def _numbers(group: str) -> list[int]:
-    return list(dict.fromkeys(int(x) for x in re.findall(r"\d+", group)))
+    return list(dict.fromkeys(int(x) for x in re.findall(r"-?\d+", group)))
 
 
 def _leaked(sentence: str, forbidden: Sequence[str]) -> bool:
@@ -193,8 +71,8 @@ def check(reply: str, passages: Sequence[Passage], *, refusals: Sequence[str] = 
     and statements that the article lacks something stay without a marker. Sentences copied from
     our own prompt (`forbidden`) are dropped whatever their markers say.
     """
-    index = [_index(p.text) for p in passages]
-    rarity = _Rarity(index)
+    index = [passage_index(p.text) for p in passages]
+    rarity = Rarity(index)
     squashed_forbidden = [squash(f) for f in forbidden]
     squashed_refusals = {squash(r) for r in refusals}
     book = CitationBook()
@@ -203,7 +81,7 @@ def check(reply: str, passages: Sequence[Passage], *, refusals: Sequence[str] = 
     dropped: list[str] = []
     absent = False
 
-    def cite(n: int, w: _Window) -> int:
+    def cite(n: int, w: Sentence) -> int:
         p = passages[n - 1]
         return book.cite(p, p.text[w.start : w.end])
 
@@ -219,18 +97,18 @@ def check(reply: str, passages: Sequence[Passage], *, refusals: Sequence[str] = 
             parts += pending + [bare]
             pending.clear()
             continue
-        whole = _Claim.of(bare)
-        if not whole.terms and not whole.fragments:
+        whole = Claim.of(bare)
+        if whole.empty:
             pending.append(bare)  # "1." / "네." / a heading: kept only in front of content that is kept
             continue
         out: list[str] = []
         pos, kept_any, slot = 0, False, None
         for g in MARK.finditer(sent):
-            clause = _Claim.of(sent[pos : g.start()])
+            clause = Claim.of(sent[pos : g.start()])
             claim = clause if len(clause.terms) >= 2 or clause.fragments else whole
             out.append(sent[pos : g.start()])
             pos, slot = g.end(), len(out)
-            keep: list[tuple[int, _Window]] = []
+            keep: list[tuple[int, Sentence]] = []
             for n in _numbers(g.group(1)):
                 if not 1 <= n <= len(index):
                     dropped.append(f"[{n}] points outside 1..{len(index)}")
