@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import secrets
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -100,7 +102,19 @@ def build_application(settings: Settings, service: ArticleService, answerer: Ans
 
 async def _post_init(app: Application) -> None:
     log.info("bot @%s is up", app.bot.username)
+    # Models load lazily (tokenizer, embedder: seconds each); load them now, not on the first question.
+    asyncio.get_running_loop().run_in_executor(None, _warm_up, app.bot_data[KEY].service)
     await admin.publish_commands(app)
+
+
+def _warm_up(service: ArticleService) -> None:
+    started = time.monotonic()
+    try:
+        service.retrieve("서울시는 무엇을 발표했나요?")
+    except Exception as exc:  # a failed warm-up only means the first question pays for loading
+        log.warning("warm-up failed: %s", exc)
+        return
+    log.info("models loaded in %.1f s", time.monotonic() - started)
 
 
 async def _post_shutdown(app: Application) -> None:
