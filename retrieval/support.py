@@ -19,6 +19,8 @@
   article's script it must occur verbatim (ignoring spacing) or the citation is a misquote.
 - Across scripts (an English answer about a Korean article) morphemes cannot overlap, so support
   needs a verbatim quoted fragment of the article inside the sentence (the prompt asks for one).
+- A claim copied verbatim from the passage (spacing aside) is supported outright, whatever Kiwi's
+  sentence split says; the quote is then the sentences it copies.
 - Dense similarity is not used: it needs embedder-specific thresholds and calls "20만" and "30만" alike.
 """
 
@@ -35,6 +37,8 @@ from .korean import is_mostly_hangul, normalize, sentence_spans, terms, tokens
 
 MIN_COVERAGE = 0.67  # calibrated in tests/test_verify.py::test_calibration_on_the_default_article
 MIN_FRAGMENT_CHARS = 3
+MIN_VERBATIM_CHARS = 8
+_ENDS = ".,!?…~\"' "
 
 _QUOTED = re.compile(r"“([^”]+)”|\"([^\"]+)\"|‘([^’]+)’|「([^」]+)」|『([^』]+)』|《([^》]+)》")
 # Framing words of an answer ("according to the article", "그는 말했다") that no passage needs to contain.
@@ -140,8 +144,21 @@ class Claim:
         return {t for t in self.terms if t in s.terms or t not in self.verbs and len(t) >= 2 and t in s.squashed}
 
 
+def _verbatim(claim: Claim, px: PassageIndex) -> Sentence | None:
+    """The run of passage sentences a claim copies word for word (spacing aside), if it does."""
+    sq = squash(claim.text).lower().strip(_ENDS)
+    if len(sq) < MIN_VERBATIM_CHARS or sq not in px.squashed:
+        return None
+    run = [s for s in px.sentences if sq in s.squashed or s.squashed.strip(_ENDS) in sq]
+    if not run:
+        return None
+    return Sentence(run[0].start, run[-1].end, set().union(*(s.terms for s in run)), sq, claim.hangul)
+
+
 def supports(claim: Claim, px: PassageIndex, rarity: Rarity) -> tuple[Sentence, float] | None:
     """(the sentence to quote, how well it supports) when `px` supports `claim`, else None."""
+    if (copied := _verbatim(claim, px)) is not None:
+        return copied, 3.0  # the strongest support there is, even across a sentence break
     own_script = [f.lower() for f in claim.fragments if is_mostly_hangul(f) in px.scripts]
     if any(f not in px.squashed for f in own_script):
         return None  # quoted as the article's words, but the article does not say them

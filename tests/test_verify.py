@@ -70,6 +70,13 @@ def test_quotation_must_be_verbatim_but_spacing_may_differ():
     assert not bad.citations
 
 
+def test_a_verbatim_copy_is_supported_even_across_sentence_breaks():
+    c = run("두 사람은 미래 서울의 방향에 대해 대담했다. [1] 그는 “AI 인재와 기업이 모이는 도시가 될 것”이라고 설명했다 [2]")
+    assert len(c.citations) == 2 and c.citations[0].quote == "두 사람은 미래 서울의 방향에 대해 대담했다."
+    whole = run(P[0].text + " [1]")
+    assert whole.citations[0].quote == P[0].text
+
+
 def test_english_claim_needs_a_verbatim_fragment_of_the_korean_passage():
     ok = run('They met at the Caesars Palace hotel ("시저스 팰리스 호텔") in Las Vegas [1].')
     assert ok.citations and "시저스 팰리스 호텔" in ok.citations[0].quote

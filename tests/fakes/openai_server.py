@@ -77,6 +77,7 @@ class FakeOpenAI:
         self.handler: Script | None = None  # used when the script is empty; default: "OK"
         self.delay = 0.0
         self.chunk_delay = 0.0
+        self.embed_failure: Reply | None = None  # when set, /v1/embeddings answers with this error
         self.requests: list[dict[str, Any]] = []  # {"path", "headers", "body", "time"}
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
@@ -157,6 +158,9 @@ class FakeOpenAI:
     async def _embeddings(self, request: web.Request) -> web.Response:
         body = await self._record(request)
         await asyncio.sleep(self.delay)
+        if (fail := self.embed_failure) is not None:
+            return web.json_response({"error": {"message": f"fake error {fail.status}"}}, status=fail.status,
+                                     headers=fail.headers)
         inputs = body.get("input", [])
         inputs = [inputs] if isinstance(inputs, str) else list(inputs)
         data = [{"object": "embedding", "index": i, "embedding": hash_vector(str(t), self.embed_dim)}
