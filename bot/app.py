@@ -134,12 +134,20 @@ def run_bot(settings: Settings) -> None:
         log.info("indexed: %s", report.summary())
     app = build_application(settings, service, build_answerer(settings, service))
     if settings.webhook_url:
-        # Telegram sends this secret in a header on every webhook call; PTB rejects calls without it.
-        secret = (settings.webhook_secret.get_secret_value() if settings.webhook_secret
-                  else secrets.token_urlsafe(32))
-        app.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port,
-                        url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-                        webhook_url=settings.webhook_url, secret_token=secret,
-                        allowed_updates=Update.ALL_TYPES)
+        app.run_webhook(**webhook_options(settings), allowed_updates=Update.ALL_TYPES)
     else:
         app.run_polling(allowed_updates=Update.ALL_TYPES)
+
+
+def webhook_options(settings: Settings) -> dict[str, Any]:
+    """Where to listen and what to register with Telegram, for `run_webhook`/`start_webhook`.
+
+    Listen on ARTICLEBOT_WEBHOOK_LISTEN:PORT (behind a TLS reverse proxy) at the path of
+    ARTICLEBOT_WEBHOOK_URL. Telegram sends the secret in a header on every call and PTB answers 403
+    without it; with no ARTICLEBOT_WEBHOOK_SECRET a random one is registered at each start.
+    """
+    assert settings.webhook_url
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else secrets.token_urlsafe(32)
+    return {"listen": settings.webhook_listen, "port": settings.webhook_port,
+            "url_path": urlsplit(settings.webhook_url).path.lstrip("/"), "webhook_url": settings.webhook_url,
+            "secret_token": secret}

@@ -8,9 +8,16 @@ import logging
 from telegram import LinkPreviewOptions, Message, ReplyParameters, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import NetworkError, RetryAfter, TelegramError
-from telegram.ext import (ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, ContextTypes,
-                          MessageHandler, TypeHandler, filters)
-from telegram.ext import Application
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
 from retrieval.errors import ArticlebotError
 
@@ -71,10 +78,12 @@ async def sources(update: Update, context: Ctx) -> None:
 async def sources_button(update: Update, context: Ctx) -> None:
     """The Sources button under an answer: send that answer's excerpts as a reply to it."""
     query = update.callback_query
-    message = query.message
-    answer_id = int(query.data.removeprefix(SOURCES_PREFIX)) if query.data[len(SOURCES_PREFIX):].isdigit() else -1
-    cited = deps(context).store.citations(message.chat.id, answer_id) if message else None
-    if cited is None or not isinstance(message, Message):
+    message = query.message  # None or inaccessible when the answer is too old
+    answer_id = (query.data or "").removeprefix(SOURCES_PREFIX)
+    cited = None
+    if isinstance(message, Message) and answer_id.isdigit():
+        cited = deps(context).store.citations(message.chat.id, int(answer_id))
+    if cited is None:
         await query.answer(texts.SOURCES_GONE)
         return
     await query.answer()

@@ -7,6 +7,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
@@ -102,8 +103,8 @@ class AnswerReply:
             keyboard = markup if i == len(parts) - 1 else None
             if i == 0 and self.message is not None:
                 try:
-                    edited = await retrying(lambda: self.message.edit_text(  # type: ignore[union-attr]
-                        part, parse_mode=ParseMode.HTML, reply_markup=keyboard,
+                    edited = await retrying(partial(
+                        self.message.edit_text, part, parse_mode=ParseMode.HTML, reply_markup=keyboard,
                         link_preview_options=LinkPreviewOptions(is_disabled=True)))
                     sent.append(edited if isinstance(edited, Message) else self.message)
                 except BadRequest as exc:
@@ -111,8 +112,8 @@ class AnswerReply:
                         raise
                     sent.append(self.message)
                 continue
-            sent.append(await retrying(lambda: self.bot.send_message(
-                self.chat_id, part, parse_mode=ParseMode.HTML, reply_markup=keyboard,  # noqa: B023 (awaited now)
+            sent.append(await retrying(partial(
+                self.bot.send_message, self.chat_id, part, parse_mode=ParseMode.HTML, reply_markup=keyboard,
                 reply_parameters=self.reply if i == 0 else None, message_thread_id=self.thread_id,
                 link_preview_options=LinkPreviewOptions(is_disabled=True))))
         return sent

@@ -8,8 +8,7 @@ from typing import Any
 from telegram import BotCommand
 from telegram.error import TelegramError
 
-from retrieval.errors import (ArticleNotFound, ArticlebotError, InputError, LLMUnavailable, SourceError,
-                              StoreUnavailable)
+from retrieval.errors import ArticlebotError, ArticleNotFound, InputError, LLMUnavailable, SourceError, StoreUnavailable
 from retrieval.models import ArticleInfo, IngestReport
 
 from .access import RateLimited

@@ -8,7 +8,6 @@ import logging
 import time
 from contextlib import asynccontextmanager
 
-import pytest
 from fakes.bot_harness import ADMIN, USER, ScriptedAnswerer, bot_settings, from_bot, running_bot
 from fakes.telegram_server import FakeTelegram
 
@@ -230,22 +229,23 @@ async def test_the_token_never_reaches_the_logs(tmp_path, service):
     assert tg.token not in logged and tg.token.split(":")[1] not in logged
 
 
-@pytest.mark.parametrize("secret", ["s3cret-token"])
-async def test_webhook_mode_checks_the_secret_token_header(tmp_path, service, secret, unused_tcp_port):
+async def test_webhook_mode_checks_the_secret_token_header(tmp_path, service, unused_tcp_port):
     import aiohttp
 
-    from bot.app import build_application
+    from bot.app import build_application, webhook_options
 
     with FakeTelegram() as tg:
-        url = f"http://127.0.0.1:{unused_tcp_port}/hook"
-        app = build_application(bot_settings(tg, tmp_path / "bot", webhook_url=url), service,
-                                ScriptedAnswerer(service))
+        url = f"http://127.0.0.1:{unused_tcp_port}/telegram/hook"
+        settings = bot_settings(tg, tmp_path / "bot", webhook_url=url, webhook_port=unused_tcp_port)
+        options = webhook_options(settings)
+        assert options["url_path"] == "telegram/hook" and len(options["secret_token"]) >= 32
+        assert webhook_options(settings)["secret_token"] != options["secret_token"]  # random per start
+        app = build_application(settings, service, ScriptedAnswerer(service))
         await app.initialize()
         await app.start()
-        await app.updater.start_webhook(listen="127.0.0.1", port=unused_tcp_port, url_path="hook",
-                                        webhook_url=url, secret_token=secret)
+        await app.updater.start_webhook(**options)
         try:
-            assert tg.webhook == {"url": url, "secret_token": secret}
+            assert tg.webhook == {"url": url, "secret_token": options["secret_token"]}
             _, final = await ask(tg, Q1)  # delivered by POST with the header, like Telegram does
             assert final.params["reply_parameters"]
             async with aiohttp.ClientSession() as http:
@@ -255,7 +255,10 @@ async def test_webhook_mode_checks_the_secret_token_header(tmp_path, service, se
                     assert resp.status == 403
                 async with http.post(url, json=forged, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}) as resp:
                     assert resp.status == 403
+            assert tg.webhook["statuses"] == [200]
         finally:
             await app.updater.stop()
             await app.stop()
             await app.shutdown()
+        fixed = bot_settings(tg, tmp_path / "bot", webhook_url=url, webhook_secret="s3cret-token")
+        assert webhook_options(fixed)["secret_token"] == "s3cret-token"

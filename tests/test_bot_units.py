@@ -7,7 +7,8 @@ import time
 
 import pytest
 from fakes.telegram_server import ApiError, parse_html
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.access import Access, RateLimited, UserRateLimit
 from bot.history import BotStore
