@@ -112,7 +112,8 @@ class BotStore:
                 "completion_tokens, created) VALUES (?,?,?,?,?,?,?,?,?)",
                 (user_id, chat_id, kind, answer.mode if answer else None,
                  int(answer.answerable) if answer else None, latency_ms,
-                 int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0)), time.time()))
+                 _tokens(usage, "input_tokens", "prompt_tokens"), _tokens(usage, "output_tokens", "completion_tokens"),
+                 time.time()))
 
     def stats(self) -> dict[str, Any]:
         (users, questions, refusals, errors, cancelled, p_tok, c_tok), = self._q(
@@ -126,6 +127,11 @@ class BotStore:
                 "latency_p50_ms": _pct(lat, 50), "latency_p95_ms": _pct(lat, 95),
                 "prompt_tokens": p_tok, "completion_tokens": c_tok,
                 "chats": self._q("SELECT COUNT(DISTINCT chat_id) FROM events")[0][0]}
+
+
+def _tokens(usage: dict[str, int], *names: str) -> int:
+    """LangChain says input/output_tokens, the OpenAI API prompt/completion_tokens: accept either."""
+    return next((int(usage[n]) for n in names if usage.get(n)), 0)
 
 
 def _pct(sorted_values: list[float], p: float) -> float | None:

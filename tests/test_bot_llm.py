@@ -1,0 +1,63 @@
+"""The bot with the real LLM answerer (LangChain + openai client) against the fake OpenAI server."""
+
+from __future__ import annotations
+
+import time
+
+from fakes.bot_harness import USER, bot_settings, from_bot, running_bot
+from fakes.openai_server import FakeOpenAI, cite, fake_openai, is_rewrite  # noqa: F401 (fixture)
+from fakes.telegram_server import FakeTelegram
+
+from articlebot.compose import build_answerer
+
+Q = "서울관에는 스타트업이 몇 개 참여했나?"
+
+
+def _llm_settings(tg: FakeTelegram, openai: FakeOpenAI, tmp_path):
+    return bot_settings(tg, tmp_path / "bot", openai_api_key="test", openai_base_url=openai.base_url,
+                        llm_model="fake-model", llm_retries=0)
+
+
+async def test_llm_answers_stream_as_drafts_and_end_cited_with_tokens_counted(tmp_path, service, fake_openai):
+    fake_openai.handler = cite("스타트업 81개")
+    fake_openai.chunk_delay = 0.15  # a model that writes for about two seconds
+    with FakeTelegram() as tg:
+        settings = _llm_settings(tg, fake_openai, tmp_path)
+        async with running_bot(settings, service, build_answerer(settings, service)):
+            tg.message(Q)
+            final = await tg.wait("sendMessage", lambda c: c.params.get("chat_id") == USER
+                                  and "reply_markup" in c.params, timeout=30)
+            assert "81" in final.params["text"] and "[1]" in final.params["text"]
+            assert len(tg.calls_to("sendMessageDraft", USER)) >= 2  # the answer was visible while written
+            tg.message("/stats", user_id=900)
+            stats = await tg.wait("sendMessage", from_bot(900, "Usage"))
+            assert "llm: 1" in stats.params["text"] and "0 prompt" not in stats.params["text"]
+
+            since = tg.mark()
+            tg.message("그중 혁신상을 받은 기업은?")  # a follow-up: the chain rewrites it with the history
+            await tg.wait("sendMessage", lambda c: c.params.get("chat_id") == USER and c.params.get("parse_mode"),
+                          since=since, timeout=30)
+            assert any(is_rewrite(body) and Q in str(body) for body in fake_openai.chat_requests)
+
+
+async def test_two_chats_with_a_slow_llm_finish_together(tmp_path, service, fake_openai):
+    fake_openai.handler = cite("스타트업 81개")
+    fake_openai.delay = 1.5
+    chats = [USER, USER + 1, USER + 2, -100900]
+    with FakeTelegram() as tg:
+        settings = _llm_settings(tg, fake_openai, tmp_path)
+        async with running_bot(settings, service, build_answerer(settings, service)):
+            t0 = time.monotonic()
+            for chat in chats:
+                if chat > 0:
+                    tg.message(Q, user_id=chat)
+                else:
+                    tg.message(f"/ask {Q}", chat_id=chat, chat_type="group")
+            done = []
+            for chat in chats:
+                method = "sendMessage" if chat > 0 else "editMessageText"
+                call = await tg.wait(method, lambda c, chat=chat: c.params.get("chat_id") == chat
+                                     and "reply_markup" in c.params, timeout=30)
+                done.append(call.at - t0)
+            assert max(done) < 1.5 * 2, done  # one slow call at a time would take 6 s
+            assert max(done) - min(done) < 0.8, done
