@@ -24,7 +24,7 @@ from retrieval.service import UPLOAD_PREFIX
 
 from . import texts
 from .context import KEY, deps
-from .handlers import reply_html
+from .handlers import NEW, reply_html
 from .render import esc
 
 log = logging.getLogger(__name__)
@@ -188,5 +188,5 @@ async def publish_commands(app: Application) -> None:
 def register(app: Application) -> None:
     for name, fn in (("reload", reload), ("add", add), ("articles", articles), ("remove", remove),
                      ("stats", stats)):
-        app.add_handler(CommandHandler(name, fn))
-    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, upload))
+        app.add_handler(CommandHandler(name, fn, filters=NEW))
+    app.add_handler(MessageHandler(NEW & filters.ChatType.PRIVATE & filters.Document.ALL, upload))

@@ -29,6 +29,8 @@ from .render import sources_html, split_html
 
 log = logging.getLogger(__name__)
 Ctx = ContextTypes.DEFAULT_TYPE
+# New messages only: correcting a typo in a question already answered must not answer it twice.
+NEW = filters.UpdateType.MESSAGE
 
 
 async def gate(update: Update, context: Ctx) -> None:
@@ -162,8 +164,8 @@ def register(app: Application) -> None:
     app.add_handler(TypeHandler(Update, gate), group=-1)
     for name, fn in (("start", start), ("help", help_command), ("reset", reset), ("cancel", cancel),
                      ("sources", sources), ("ask", ask_command)):
-        app.add_handler(CommandHandler(name, fn))
+        app.add_handler(CommandHandler(name, fn, filters=NEW))
     app.add_handler(CallbackQueryHandler(sources_button, pattern=f"^{SOURCES_PREFIX}"))
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, question))
+    app.add_handler(MessageHandler(NEW & filters.TEXT & ~filters.COMMAND, question))
     other = ~filters.TEXT & ~filters.COMMAND & ~filters.Document.ALL & ~filters.StatusUpdate.ALL
-    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & other, not_text))
+    app.add_handler(MessageHandler(NEW & filters.ChatType.PRIVATE & other, not_text))

@@ -176,7 +176,11 @@ async def test_non_text_messages_and_over_long_questions_get_a_short_explanation
                                                               "width": 1, "height": 1, "is_animated": False,
                                                               "is_video": False})
         await ask(tg, "", contains="only read text", voice={"file_id": "v", "file_unique_id": "v", "duration": 1})
+        edited, _ = await ask(tg, Q1)
+        tg.push_update({"edited_message": {**edited, "text": Q1 + " (수정)", "edit_date": edited["date"] + 1}})
         msg, reply = await ask(tg, "가" * 1500, contains="too long")
+        await asyncio.sleep(0.3)
+        assert not tg.find("sendMessage", from_bot(USER, "(수정)"))  # an edited question is not answered again
         assert reply.params["reply_parameters"]["message_id"] == msg["message_id"]
         assert "Traceback" not in reply.params["text"] and "InputError" not in reply.params["text"]
 
