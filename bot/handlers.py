@@ -106,7 +106,8 @@ async def question(update: Update, context: Ctx) -> None:
 
 async def ask_command(update: Update, context: Ctx) -> None:
     """/ask QUESTION: a question, the way to address the bot in groups."""
-    await _ask(update, context, " ".join(context.args or []))
+    parts = (update.effective_message.text or "").split(maxsplit=1)  # keeps the question's own line breaks
+    await _ask(update, context, parts[1] if len(parts) > 1 else "")
 
 
 async def _ask(update: Update, context: Ctx, text: str) -> None:
