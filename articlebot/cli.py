@@ -129,6 +129,8 @@ def search(
     service = _service()
 
     def results(q: str, n: int) -> dict:
+        if isinstance(n, bool) or not 1 <= n <= 100:
+            raise ValueError(f"k must be between 1 and 100, not {n}")
         return {"results": [{"chunk_id": p.chunk_id, "article_id": p.article_id, "text": p.text,
                              "score": round(p.score, 6)} for p in service.search(q, n)]}
 
@@ -137,7 +139,7 @@ def search(
             if line.strip():
                 try:
                     req = json.loads(line)
-                    _emit(results(str(req["q"]), int(req.get("k", k))))
+                    _emit(results(str(req["q"]), req.get("k", k)))
                 except (ValueError, KeyError, TypeError, ArticlebotError) as exc:
                     _emit({"error": f"bad request line: {exc}"})
         return

@@ -119,7 +119,7 @@ class ArticleService:
                 loaded.extend(load_source(src, allow_private=allow_private, max_bytes=self.max_fetch_bytes))
             except SourceError as exc:
                 loaded.problems.append(str(exc))
-        return loaded
+        return loaded.unique()
 
     def _commit(self, current: Snapshot | None, target, progress, loaded: Loaded) -> IngestReport:
         report = IngestReport(articles=len(loaded.articles), failures=list(loaded.problems),
@@ -143,7 +143,7 @@ class ArticleService:
                         progress: indexing.ProgressFn | None = None) -> IngestReport:
         """Add the articles of an uploaded file (text, Markdown, HTML or JSON Lines)."""
         try:
-            loaded = parse_document(name, data, source)
+            loaded = parse_document(name, data, source).unique()
         except SourceError as exc:
             loaded = Loaded(problems=[str(exc)])
         return self._ingest_loaded(loaded, progress=progress)

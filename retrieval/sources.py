@@ -32,6 +32,24 @@ class Loaded:
         self.articles.extend(other.articles)
         self.problems.extend(other.problems)
 
+    def unique(self) -> Loaded:
+        """One article per id: a later article with a taken id is reported, never silently swapped in.
+
+        Ids come from file names, so `one/a.txt` and `two/a.txt` collide; the same source read twice
+        gives the same article and is simply dropped.
+        """
+        out = Loaded(problems=list(self.problems))
+        first: dict[str, Article] = {}
+        for art in self.articles:
+            seen = first.get(art.id)
+            if seen is None:
+                first[art.id] = art
+                out.articles.append(art)
+            elif seen != art:
+                out.problems.append(f"{art.source}: article id {art.id!r} is already used by {seen.source} "
+                                    "(skipped: rename the file or give the article another id)")
+        return out
+
 
 def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
@@ -110,6 +128,11 @@ def parse_document(name: str, data: bytes, source: str, art_id: str | None = Non
         raise SourceError(f"{name}: unsupported file type (use {', '.join(sorted(SUPPORTED_SUFFIXES))})")
     if not data.strip():
         raise SourceError(f"{name}: the file is empty")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with a BOM ("Unicode" in Windows editors)
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            pass
     if b"\x00" in data[:8192]:
         raise SourceError(f"{name}: this looks like a binary file, not text")
     text = decode(data, "")

@@ -84,11 +84,13 @@ def test_ask_jsonl_answers_each_line_in_order(seeded):
 
 
 def test_search_jsonl(seeded):
-    stdin = (json.dumps({"q": "서울관 스타트업 81개", "k": 2}, ensure_ascii=False) + "\n"
-             + json.dumps({"q": "코엑스"}, ensure_ascii=False) + "\n{broken\n")
+    stdin = "\n".join(json.dumps(r, ensure_ascii=False) for r in [
+        {"q": "서울관 스타트업 81개", "k": 2}, {"q": "코엑스"}, {"q": "코엑스", "k": -1}, {"q": "코엑스", "k": 0},
+        {"q": "코엑스", "k": "2"}, {"k": 2}]) + "\n{broken\n"
     out = lines(ok(run_cli(["search", "--jsonl"], seeded[0], input=stdin)).stdout)
-    assert len(out) == 3
-    two, default_k, error = out
+    assert len(out) == 7
+    two, default_k, *errors = out
+    assert all(set(e) == {"error"} for e in errors), errors
     assert len(two["results"]) == 2
     assert "81개" in two["results"][0]["text"]
     assert 1 <= len(default_k["results"]) <= 5
@@ -98,7 +100,6 @@ def test_search_jsonl(seeded):
         assert isinstance(r["score"], float)
     scores = [r["score"] for r in default_k["results"]]
     assert scores == sorted(scores, reverse=True)
-    assert set(error) == {"error"}
 
 
 def test_search_json_and_text(seeded):

@@ -264,3 +264,44 @@ def test_a_crash_before_activation_leaves_the_old_version_active(service, data_d
     from test_store import version_names
 
     assert len(version_names(fresh.store)) <= 2
+
+
+# ----- ids that collide, private addresses from the bot ------------------------------------------------
+def test_two_files_with_the_same_name_are_not_silently_merged(empty_service, tmp_path):
+    write(tmp_path / "src" / "one" / "a.txt", "첫째 기사\n첫째 기사의 본문은 서울 이야기입니다.")
+    write(tmp_path / "src" / "two" / "a.txt", "둘째 기사\n둘째 기사의 본문은 부산 이야기입니다.")
+    report = empty_service.ingest([str(tmp_path / "src")])
+    assert [a.id for a in empty_service.articles()] == ["a"]
+    assert report.articles == 1 and report.article_ids == ["a"]
+    [problem] = report.failures
+    assert "two" in problem and "'a'" in problem
+
+
+def test_the_same_source_given_twice_is_one_article(empty_service, tmp_path):
+    path = write(tmp_path / "a.txt", "기사\n" + BODY)
+    report = empty_service.ingest([str(path), str(path)])
+    assert report.failures == [] and report.article_ids == ["a"]
+    assert ids(empty_service) == ["a"]
+
+
+def test_jsonl_duplicate_ids_are_reported(empty_service, tmp_path):
+    lines = [json.dumps({"id": "x", "title": "첫째", "text": BODY}, ensure_ascii=False),
+             json.dumps({"id": "x", "title": "둘째", "text": BODY.replace("한강", "청계천")}, ensure_ascii=False)]
+    report = empty_service.ingest([str(write(tmp_path / "d.jsonl", "\n".join(lines)))])
+    assert [a.title for a in empty_service.articles()] == ["첫째"]
+    assert len(report.failures) == 1 and "'x'" in report.failures[0]
+
+
+def test_the_bot_may_not_fetch_private_addresses_unless_allowed(data_dir, embedder, pages):
+    url = pages.add("/a.txt", "기사\n" + BODY, content_type="text/plain; charset=utf-8")
+    strict = make_service(data_dir, embedder, allow_private_urls=False)
+    with pytest.raises(SourceError, match="private or local"):
+        strict.ingest([url], from_bot=True)
+    assert pages.hits.get("/a.txt") is None, "refused before any request"
+    assert strict.ingest([url]).article_ids == [url_article_id(url)]  # the CLI (an operator) may
+
+
+def test_utf16_text_file_with_a_bom_is_text_not_binary(empty_service):
+    report = empty_service.ingest_document("memo.txt", ("메모 제목\n" + BODY).encode("utf-16"), source="upload:1")
+    assert report.article_ids == ["memo"]
+    assert "야간 도서관" in "\n".join(empty_service.snapshot().records.texts)
