@@ -53,6 +53,10 @@ def build_answerer(settings: Settings, service: ArticleService) -> Answerer:
     from retrieval.llm import chat_model
 
     assert settings.openai_api_key is not None  # llm_enabled says so
-    llm = chat_model(model=settings.llm_model, api_key=settings.openai_api_key.get_secret_value(),
-                     base_url=settings.openai_base_url, timeout=settings.llm_timeout)
-    return LLMAnswerer(service, llm, retries=settings.llm_retries, timeout=settings.llm_timeout)
+    key = settings.openai_api_key.get_secret_value()
+
+    def make_llm():
+        return chat_model(model=settings.llm_model, api_key=key, base_url=settings.openai_base_url,
+                          timeout=settings.llm_timeout)
+
+    return LLMAnswerer(service, make_llm, retries=settings.llm_retries, timeout=settings.llm_timeout)

@@ -19,11 +19,12 @@ from typing import TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
+from langchain_core.runnables import Runnable
 
 from .errors import InputError, LLMUnavailable
 from .extractive import NOT_IN_ARTICLE
 from .korean import is_mostly_hangul
-from .llm import RetryPolicy, add_usage, describe, text_of
+from .llm import PerLoop, RetryPolicy, add_usage, describe, text_of
 from .models import Answer, Passage, Turn
 from .prompting import (PROMPTS_DIR, answer_prompt, format_articles, format_history, format_passages,
                         load_prompt, rewrite_prompt)
@@ -74,14 +75,30 @@ def clean_rewrite(text: str) -> str:
 class LLMAnswerer:
     """The `Answerer` whose answers an LLM writes from the retrieved passages only."""
 
-    def __init__(self, service: ArticleService, llm: BaseChatModel, *, retries: int = 2, timeout: float = 30.0,
-                 backoff: float = 0.5, prompts_dir: Path = PROMPTS_DIR) -> None:
+    def __init__(self, service: ArticleService, make_llm: Callable[[], BaseChatModel], *, retries: int = 2,
+                 timeout: float = 30.0, backoff: float = 0.5, prompts_dir: Path = PROMPTS_DIR) -> None:
+        """`make_llm` builds the chat model: once for sync use and once per event loop (see `PerLoop`)."""
         self.service = service
         self.policy = RetryPolicy(retries, timeout, backoff)
-        self.rewrite_chain = rewrite_prompt(prompts_dir) | llm
-        self.answer_chain = answer_prompt(prompts_dir) | llm
+        rewrite, answer = rewrite_prompt(prompts_dir), answer_prompt(prompts_dir)
+
+        def chains() -> tuple[Runnable, Runnable]:
+            llm = make_llm()
+            return rewrite | llm, answer | llm
+
+        self._chains = PerLoop(chains)
         # Our own instructions: a sentence copied from them is a leak, never an answer.
         self.forbidden = [load_prompt("system", prompts_dir), load_prompt("answer", prompts_dir)]
+
+    @property
+    def rewrite_chain(self) -> Runnable:
+        """rewrite prompt | chat model, for the current thread's event loop (or sync use)."""
+        return self._chains.get()[0]
+
+    @property
+    def answer_chain(self) -> Runnable:
+        """system + answer prompt | chat model, for the current thread's event loop (or sync use)."""
+        return self._chains.get()[1]
 
     # ----- the steps ----------------------------------------------------------------------------
     def _rewrite_vars(self, question: str, history: Sequence[Turn]) -> dict[str, str]:

@@ -9,10 +9,13 @@ answer at once rather than keep a person waiting).
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
+import threading
 import time
+import weakref
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import openai
 from langchain_core.messages import BaseMessage
@@ -28,9 +31,40 @@ def chat_model(*, model: str, api_key: str, base_url: str | None, timeout: float
     """ChatOpenAI with retries left to `RetryPolicy`; usage is asked for on streams too.
 
     No structured output or tools are used, so vLLM, Ollama and llama.cpp servers work as well.
+    Each model gets its own async HTTP pool: langchain-openai otherwise shares one per base URL
+    across the process, and a pool opened on one event loop fails on the next ("Event loop is closed").
     """
     return ChatOpenAI(model=model, api_key=api_key, base_url=base_url or None, timeout=timeout,
-                      max_retries=0, stream_usage=True, temperature=temperature)
+                      max_retries=0, stream_usage=True, temperature=temperature,
+                      http_async_client=openai.DefaultAsyncHttpxClient(timeout=timeout))
+
+
+class PerLoop(Generic[T]):
+    """One value for sync callers and one per running event loop, built on first use.
+
+    Async HTTP connections belong to the loop that opened them; the bot runs one loop, but tests,
+    benchmarks and `asyncio.run` callers start many.
+    """
+
+    def __init__(self, build: Callable[[], T]) -> None:
+        self._build = build
+        self._lock = threading.Lock()
+        self._sync: T | None = None
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, T] = weakref.WeakKeyDictionary()
+
+    def get(self) -> T:
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        with self._lock:
+            if loop is None:
+                if self._sync is None:
+                    self._sync = self._build()
+                return self._sync
+            if loop not in self._loops:
+                self._loops[loop] = self._build()
+            return self._loops[loop]
 
 
 def retryable(exc: BaseException) -> bool:

@@ -20,8 +20,8 @@ S_STARTUPS = "서울관에선 서울바이오허브, 서울AI허브 등 13개 �
 
 
 def answerer(service, fake: FakeOpenAI, *, retries: int = 2, timeout: float = 5.0) -> LLMAnswerer:
-    llm = chat_model(model="fake-model", api_key="test", base_url=fake.base_url, timeout=timeout)
-    return LLMAnswerer(service, llm, retries=retries, timeout=timeout, backoff=0.01)
+    return LLMAnswerer(service, lambda: chat_model(model="fake-model", api_key="test", base_url=fake.base_url,
+                                                   timeout=timeout), retries=retries, timeout=timeout, backoff=0.01)
 
 
 def n_of(body: dict, needle: str) -> int:

@@ -56,8 +56,8 @@ class FaithfulModel:
 def test_llm_path_scores_at_least_as_well_as_the_extractive_path(shared_eval, real_service, fake_openai):
     rows = read_jsonl([shared_eval / "seed_article_dev.jsonl", shared_eval / "seed_followups_dev.jsonl"])
     fake_openai.handler = FaithfulModel(rows)
-    llm = LLMAnswerer(real_service, chat_model(model="fake-model", api_key="test", base_url=fake_openai.base_url,
-                                               timeout=10), retries=0, timeout=10)
+    llm = LLMAnswerer(real_service, lambda: chat_model(model="fake-model", api_key="test",
+                                                       base_url=fake_openai.base_url, timeout=10), retries=0, timeout=10)
     extractive = evaluate(rows, real_service.ask).as_dict()
     chain = evaluate(rows, llm.ask).as_dict()
     for key in ("hit_rate", "refusal_accuracy", "followup_accuracy"):

@@ -17,8 +17,8 @@ GOOD = "서울관에는 서울 소재 스타트업 81개 기업이 참여했고 
 
 
 def answerer(service, fake: FakeOpenAI, *, retries: int = 2, timeout: float = 5.0) -> LLMAnswerer:
-    llm = chat_model(model="fake-model", api_key="test", base_url=fake.base_url, timeout=timeout)
-    return LLMAnswerer(service, llm, retries=retries, timeout=timeout, backoff=0.01)
+    return LLMAnswerer(service, lambda: chat_model(model="fake-model", api_key="test", base_url=fake.base_url,
+                                                   timeout=timeout), retries=retries, timeout=timeout, backoff=0.01)
 
 
 async def collect(agen) -> list[tuple[float, str | Answer]]:
@@ -111,3 +111,13 @@ async def test_concurrent_streams_do_not_mix(service, fake_openai):
     a, b = await asyncio.gather(collect(llm.astream(Q)), collect(llm.astream("오세훈 시장은 어느 호텔에서 장재민 회장을 만났나?")))
     assert "81개" in a[-1][1].answer and "시저스 팰리스" in b[-1][1].answer
     assert "시저스" not in a[-1][1].answer and "81개" not in b[-1][1].answer
+
+
+def test_the_same_answerer_streams_from_one_event_loop_after_another(service, fake_openai):
+    # langchain-openai shares one async HTTP pool per base URL; reused on a new loop it fails.
+    fake_openai.handler = cite("스타트업 81개")
+    llm = answerer(service, fake_openai, retries=0)
+    for _ in range(3):
+        _, final = split(asyncio.run(collect(llm.astream(Q))))
+        assert final.mode == "llm" and not final.note
+    assert llm.ask(Q).mode == "llm"  # and the sync path alongside
