@@ -164,13 +164,23 @@ class ArticleService:
             sources = list(dict.fromkeys(str(m.get("source", "")) for m in current.records.metas))
             kept = [s for s in sources if s.startswith(UPLOAD_PREFIX)]  # nothing to re-read: kept as is
             rereadable = [s for s in sources if s not in kept]
-            loaded = self._load(rereadable)
-            if loaded.problems:
-                raise SourceError("reload stopped, the index is unchanged: " + "; ".join(loaded.problems))
+            loaded, unreadable = Loaded(), []
+            for src in rereadable:
+                try:
+                    loaded.extend(load_source(src, max_bytes=self.max_fetch_bytes))
+                except SourceError as exc:
+                    unreadable.append(str(exc))
+            loaded = loaded.unique()
             keep_ids = {str(m.get("article_id")) for m in current.records.metas if m.get("source") in kept}
             all_ids = {str(m.get("article_id")) for m in current.records.metas}
-            target = indexing.merge(current.records, loaded.articles,
-                                    drop=all_ids - keep_ids - {a.id for a in loaded.articles})
+            lost = all_ids - keep_ids - {a.id for a in loaded.articles}
+            # A source that cannot be read stops the reload. A bad line in a JSON Lines file stops it only
+            # when an indexed article went missing with it: a line that was always bad must not block
+            # every reload (it is still reported); a line removed on purpose drops its article.
+            if unreadable or (loaded.problems and lost):
+                problems = unreadable + loaded.problems
+                raise SourceError("reload stopped, the index is unchanged: " + "; ".join(problems))
+            target = indexing.merge(current.records, loaded.articles, drop=lost)
             return self._commit(current, target, progress, loaded)
 
     def remove(self, article_id: str) -> ArticleInfo:

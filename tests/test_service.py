@@ -252,3 +252,38 @@ def test_carried_chunks_from_the_previous_answer_are_retrieved(service):
     history = [Turn("user", "서울관에 대해 알려줘"), Turn("assistant", "…", list(snap.records.ids) + ["unknown#1"])]
     _, _, passages, _ = service.retrieve("그건 언제야?", history)
     assert sorted(p.chunk_id for p in passages) == sorted(snap.records.ids)
+
+
+# ----- reload and JSON Lines ------------------------------------------------------------------------------
+def _jsonl(path, records):
+    import json
+
+    return write(path, "\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in records))
+
+
+def test_reload_is_not_blocked_forever_by_a_line_that_was_always_bad(empty_service, tmp_path):
+    path = _jsonl(tmp_path / "batch.jsonl", [{"id": "a", "title": "가", "text": BODY}, "{bad line"])
+    assert len(empty_service.ingest([str(path)]).failures) == 1
+    report = empty_service.reload()
+    assert ids(empty_service) == ["a"]
+    assert any("batch.jsonl:2" in f for f in report.failures)
+
+
+def test_reload_stops_when_a_line_that_held_an_article_went_bad(empty_service, tmp_path):
+    path = _jsonl(tmp_path / "batch.jsonl", [{"id": "a", "title": "가", "text": BODY},
+                                             {"id": "b", "title": "나", "text": BODY}])
+    empty_service.ingest([str(path)])
+    collection = empty_service.snapshot().collection
+    _jsonl(path, [{"id": "a", "title": "가", "text": BODY}, '{"id": "b", "title": "나", "text": '])
+    with pytest.raises(SourceError, match="batch.jsonl:2"):
+        empty_service.reload()
+    assert empty_service.store.active()[0] == collection and ids(empty_service) == ["a", "b"]
+
+
+def test_reload_drops_an_article_whose_line_was_deleted(empty_service, tmp_path):
+    path = _jsonl(tmp_path / "batch.jsonl", [{"id": "a", "title": "가", "text": BODY},
+                                             {"id": "b", "title": "나", "text": BODY}])
+    empty_service.ingest([str(path)])
+    _jsonl(path, [{"id": "b", "title": "나", "text": BODY}])
+    report = empty_service.reload()
+    assert ids(empty_service) == ["b"] and report.removed >= 1
