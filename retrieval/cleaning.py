@@ -29,6 +29,10 @@ _BYLINE = re.compile(r"^\s*\[([^\]=]{1,40})=\s*([^\]]{1,40}?)\s*(기자)?\]\s*$"
 # that ends in an e-mail address are not prose; the byline they carry is kept as metadata.
 _TAG_LINE = re.compile(r"^\s*\[[^\[\]]{1,24}\]\s*$")
 _SIGNOFF = re.compile(r"^.{0,60}?/?\s*[\w.+-]+@[\w-]+(\.[\w-]+)+\s*$")
+# A first line that is long, or holds two sentences, is a paragraph, not a headline.
+_MAX_TITLE = 150
+_SHORT_TITLE = 80
+_SENTENCE_END = re.compile(r"[.!?。](?=\s|$)")
 _DATE = re.compile(r"(20\d{2}|19\d{2})[.\-/년]\s?(\d{1,2})[.\-/월]\s?(\d{1,2})")
 _BULLET = re.compile(r"^\s*([-*•·▶►▲△■□◆◇]|\d{1,2}[.)]?)\s*\S")
 
@@ -52,6 +56,10 @@ def _strip_trailing_lists(lines: list[str]) -> list[str]:
     return lines[: end - run] if run >= 3 else lines
 
 
+def _is_prose(line: str) -> bool:
+    return len(line) > _MAX_TITLE or (len(line) > 60 and len(_SENTENCE_END.findall(line)) >= 2)
+
+
 def clean_text(raw: str, title: str = "") -> Cleaned:
     """Drop page furniture from plain article text; the first line is the title unless one is given."""
     text = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
@@ -68,7 +76,11 @@ def clean_text(raw: str, title: str = "") -> Cleaned:
     kept = _strip_trailing_lists(kept)
     # Collapse runs of blank lines; paragraphs are lines.
     body = [line.strip() for line in kept if line.strip()]
-    if not title and body:
+    if not title and body and _is_prose(body[0]):
+        # No headline line: the text opens with prose, which stays in the text; the title is its start.
+        head = body[0].lstrip("# ").strip()
+        title = head if len(head) <= _SHORT_TITLE else head[:_SHORT_TITLE].rstrip() + "…"
+    elif not title and body:
         title = body.pop(0).lstrip("# ").strip()
     elif body and body[0].lstrip("# ").strip() == title.strip():
         body.pop(0)  # extractors repeat the headline as the first line: it is metadata, not prose

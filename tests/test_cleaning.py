@@ -168,3 +168,11 @@ def test_prose_with_brackets_or_an_address_is_kept():
     text = ("제목\n[서울=연합뉴스] 정부는 오늘 새 대책을 발표했다.\n"
             "문의는 시청 홈페이지나 help@seoul.go.kr 로 하면 되며 답변은 사흘 안에 온다고 시는 설명했다.")
     assert clean_text(text).text == text.split("\n", 1)[1]
+
+
+def test_text_without_a_title_line_keeps_its_first_paragraph():
+    first = ("서울시가 내년부터 한강 공원에 야간 도서관을 운영한다고 밝혔다. 시는 여의도와 반포 두 곳에서 시범 운영한 뒤 "
+             "이용자가 많으면 다른 공원으로 넓힐 계획이다. 도서관은 오후 6시부터 밤 11시까지 문을 연다.")
+    cleaned = clean_text(first + "\n둘째 문단입니다.")
+    assert cleaned.text == first + "\n둘째 문단입니다.", "a paragraph is not a headline: it must be indexed"
+    assert cleaned.title.startswith("서울시가 내년부터") and len(cleaned.title) <= 81
