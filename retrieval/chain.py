@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
@@ -23,17 +21,14 @@ from langchain_core.runnables import Runnable
 
 from .errors import InputError, LLMUnavailable
 from .extractive import NOT_IN_ARTICLE
-from .korean import is_mostly_hangul
 from .llm import PerLoop, RetryPolicy, add_usage, describe, text_of
 from .models import Answer, Passage, Turn
-from .prompting import (PROMPTS_DIR, answer_prompt, format_articles, format_history, format_passages,
-                        load_prompt, rewrite_prompt)
+from .prompting import (PROMPTS_DIR, answer_prompt, answer_vars, clean_rewrite, lang_of, load_prompt,
+                        rewrite_prompt, rewrite_vars)
 from .service import MAX_QUESTION_CHARS, ArticleService
 from .verify import check
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-LANGUAGE = {"ko": "Korean (한국어)", "en": "the language of the question (English if unsure)"}
 NOTES = {
     "unavailable": {"ko": "LLM을 사용할 수 없어({why}) 기사 문장을 그대로 인용해 답했습니다.",
                     "en": "The LLM was unavailable ({why}), so this answer quotes the article directly."},
@@ -41,14 +36,6 @@ NOTES = {
                   "en": "The LLM's answer could not be checked against the article, so this answer quotes "
                         "the article directly."},
 }
-_LABEL = re.compile(r"^\s*(?:standalone question|question|rewritten question|독립(?:된)? 질문|질문)\s*[:：]\s*",
-                    re.IGNORECASE)
-
-
-def lang_of(text: str) -> str:
-    return "ko" if is_mostly_hangul(text) else "en"
-
-
 @dataclass
 class Prepared:
     """Everything generation needs, decided before the answer call."""
@@ -61,15 +48,7 @@ class Prepared:
     timings: dict[str, float] = field(default_factory=dict)
 
     def prompt_vars(self) -> dict[str, str]:
-        return {"passages": format_passages(self.passages), "question": self.standalone,
-                "language": LANGUAGE[self.lang], "refusal": NOT_IN_ARTICLE[self.lang]}
-
-
-def clean_rewrite(text: str) -> str:
-    """The first line of the model's rewrite without labels or wrapping quotes; '' when unusable."""
-    line = next((ln for ln in text.strip().splitlines() if ln.strip()), "")
-    line = _LABEL.sub("", line).strip().strip("\"'“”‘’`").strip()
-    return line if 0 < len(line) <= MAX_QUESTION_CHARS else ""
+        return answer_vars(self.passages, self.standalone, self.lang)
 
 
 class LLMAnswerer:
@@ -108,8 +87,7 @@ class LLMAnswerer:
             if cid in snap.row:
                 p = snap.passage(snap.row[cid])
                 seen.setdefault(p.article_id, (p.title, p.published))
-        return {"articles": format_articles(list(seen.values())), "history": format_history(history),
-                "question": question}
+        return rewrite_vars(list(seen.values()), history, question)
 
     def _retrieve(self, prep: Prepared, history: Sequence[Turn], rewritten: bool) -> None:
         t = time.perf_counter()

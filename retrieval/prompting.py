@@ -9,6 +9,8 @@ from pathlib import Path
 
 from langchain_core.prompts import ChatPromptTemplate
 
+from .extractive import NOT_IN_ARTICLE
+from .korean import is_mostly_hangul
 from .models import Passage, Turn
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
@@ -17,6 +19,11 @@ _TAGS = re.compile(r"<(/?)\s*(passage|question|conversation)\b", re.IGNORECASE)
 _MARKERS = re.compile(r"\s*\[\s*\d+(?:\s*[,，]\s*\d+)*\s*\]")
 HISTORY_TURNS = 6
 HISTORY_CHARS = 600
+MAX_REWRITE_CHARS = 1000  # the core's question limit
+# The answer language, told to the model: Korean questions get Korean, others their own language.
+LANGUAGE = {"ko": "Korean (한국어)", "en": "the language of the question (English if unsure)"}
+_LABEL = re.compile(r"^\s*(?:standalone question|question|rewritten question|독립(?:된)? 질문|질문)\s*[:：]\s*",
+                    re.IGNORECASE)
 
 
 @lru_cache(maxsize=32)
@@ -76,3 +83,26 @@ def format_articles(articles: Sequence[tuple[str, str]]) -> str:
     if not articles:
         return "- (unknown)"
     return "\n".join(f"- {_attr(title)} (date: {_attr(date) or 'unknown'})" for title, date in articles)
+
+
+def lang_of(text: str) -> str:
+    """`ko` for mostly-Hangul text, else `en` (the refusal and the notes exist in those two)."""
+    return "ko" if is_mostly_hangul(text) else "en"
+
+
+def answer_vars(passages: Sequence[Passage], question: str, lang: str) -> dict[str, str]:
+    """The variables of `answer_prompt`."""
+    return {"passages": format_passages(passages), "question": defuse(question), "language": LANGUAGE[lang],
+            "refusal": NOT_IN_ARTICLE[lang]}
+
+
+def rewrite_vars(articles: Sequence[tuple[str, str]], history: Sequence[Turn], question: str) -> dict[str, str]:
+    """The variables of `rewrite_prompt`."""
+    return {"articles": format_articles(articles), "history": format_history(history), "question": defuse(question)}
+
+
+def clean_rewrite(text: str) -> str:
+    """The first line of the model's rewrite without labels or wrapping quotes; '' when unusable."""
+    line = next((ln for ln in text.strip().splitlines() if ln.strip()), "")
+    line = _LABEL.sub("", line).strip().strip("\"'“”‘’`").strip()
+    return line if 0 < len(line) <= MAX_REWRITE_CHARS else ""

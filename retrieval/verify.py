@@ -57,6 +57,13 @@ def _numbers(group: str) -> list[int]:
     return list(dict.fromkeys(int(x) for x in re.findall(r"-?\d+", group)))
 
 
+def _after_absence(clause: str) -> str:
+    """The claim part of "X is not in the article, but Y [n]": what follows the absence clause."""
+    m = ABSENT.search(clause)
+    cut = clause.find(",", m.end()) if m else -1
+    return clause[cut + 1 :] if cut != -1 else clause
+
+
 def _leaked(sentence: str, forbidden: Sequence[str]) -> bool:
     s = squash(MARK.sub("", sentence))
     return len(s) >= MIN_LEAK_CHARS and any(s in f for f in forbidden)
@@ -92,7 +99,8 @@ def check(reply: str, passages: Sequence[Passage], *, refusals: Sequence[str] = 
             dropped.append(f"prompt text: {bare.strip()[:60]}")
             pending.clear()
             continue
-        if ABSENT.search(bare) or is_refusal:
+        says_absent = is_refusal or bool(ABSENT.search(bare))
+        if says_absent and (is_refusal or not MARK.search(sent)):
             absent = True
             parts += pending + [bare]
             pending.clear()
@@ -104,7 +112,7 @@ def check(reply: str, passages: Sequence[Passage], *, refusals: Sequence[str] = 
         out: list[str] = []
         pos, kept_any, slot = 0, False, None
         for g in MARK.finditer(sent):
-            clause = Claim.of(sent[pos : g.start()])
+            clause = Claim.of(_after_absence(sent[pos : g.start()]))
             claim = clause if len(clause.terms) >= 2 or clause.fragments else whole
             out.append(sent[pos : g.start()])
             pos, slot = g.end(), len(out)
@@ -124,6 +132,11 @@ def check(reply: str, passages: Sequence[Passage], *, refusals: Sequence[str] = 
         if not kept_any:
             # No marker held: cite the passage that does support the sentence, if any; else drop it.
             options = [(s[1], -n, s[0]) for n, px in enumerate(index, 1) if (s := supports(whole, px, rarity))]
+            if not options and says_absent:  # "…is not in the article [2]": a statement of absence after all
+                absent = True
+                parts += pending + [bare]
+                pending.clear()
+                continue
             if not options:
                 dropped.append(f"unsupported sentence: {bare.strip()[:60]}")
                 pending.clear()

@@ -95,6 +95,10 @@ def test_refusals_and_statements_of_absence():
         assert c.refused and not c.citations, text
     mixed = run("서울관에는 81개 기업이 참여했습니다 [3]. 입장료는 기사에 나와 있지 않습니다.")
     assert not mixed.refused and mixed.text.endswith("입장료는 기사에 나와 있지 않습니다.")
+    both = run("기사에 참가 기업 목록은 나와 있지 않지만, 서울관에는 스타트업 81개 기업이 참여했습니다 [3].")
+    assert not both.refused and both.text.endswith("[1].") and both.citations
+    cited_absence = run("입장료는 기사에 나와 있지 않습니다 [2].")
+    assert cited_absence.refused and cited_absence.text == "입장료는 기사에 나와 있지 않습니다." and not cited_absence.citations
 
 
 def test_contentless_pieces_stay_only_next_to_kept_content():
