@@ -43,13 +43,13 @@ class E5Embedder:
 
     def embed_passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         out = np.empty((len(texts), 384), dtype=np.float32)
-        with self._lock:
-            model = self._get()
-            # One text per call: the engine's batch call pads to the longest text and is slower here.
-            for i, text in enumerate(texts):
-                out[i] = model.passage(text)
-                if progress:
-                    progress(i + 1, len(texts))
+        # One text per call: the engine's batch call pads to the longest text and is slower here.
+        # The lock is taken per text so questions (embed_query) interleave with a long ingest.
+        for i, text in enumerate(texts):
+            with self._lock:
+                out[i] = self._get().passage(text)
+            if progress:
+                progress(i + 1, len(texts))
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
