@@ -31,6 +31,9 @@ VENV_BIN = ROOT / ".venv" / "bin"
 _FOREIGN_ENV = ("ARTICLEBOT_", "OPENAI_", "TELEGRAM_")
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+# A developer's HTTP(S)_PROXY must not route the tests' 127.0.0.1 traffic elsewhere.
+for _var in ("NO_PROXY", "no_proxy"):
+    os.environ[_var] = ",".join(filter(None, [os.environ.get(_var, ""), "127.0.0.1,localhost,::1"]))
 
 
 # ----- no network but loopback ---------------------------------------------------------------
