@@ -55,8 +55,21 @@ class ArticleService:
             return None
 
     def snapshot(self) -> Snapshot:
-        if self._snap is None:
+        """The active version. Another process (the CLI while the bot runs) may have swapped it: then the
+        new one is loaded, so reads never query a dropped version and writes never undo the other's."""
+        snap = self._snap
+        if snap is None:
             self.open()
+        else:
+            active = self.store.active()
+            if active is not None and active[0] != snap.collection:
+                name, meta = active
+                if str(meta.get("embedder", "")) != self.embedder.id:
+                    self.open()  # re-embeds under the write lock; never mix two embedders' vectors
+                else:
+                    fresh = Snapshot.build(name, self.embedder.id, self.store.records(name))
+                    if self._snap is snap:  # unless our own write got there first
+                        self._set(fresh)
         assert self._snap is not None
         return self._snap
 

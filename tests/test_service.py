@@ -287,3 +287,24 @@ def test_reload_drops_an_article_whose_line_was_deleted(empty_service, tmp_path)
     _jsonl(path, [{"id": "b", "title": "나", "text": BODY}])
     report = empty_service.reload()
     assert ids(empty_service) == ["b"] and report.removed >= 1
+
+
+# ----- two processes on one index (the bot running while `articlebot ingest` runs) ----------------------------
+def test_another_process_ingesting_is_seen_and_never_breaks_reads(service, data_dir, tmp_path):
+    other = make_service(data_dir, HashEmbedder(), [DEFAULT_ARTICLE])  # e.g. the CLI, while the bot serves
+    path = write(tmp_path / "news.txt", "야간 도서관\n" + BODY)
+    other.ingest([str(path)])
+    write(tmp_path / "news.txt", "야간 도서관\n" + BODY.replace("3천 권", "5천 권"))
+    other.ingest([str(path)])  # two versions later, the bot's old version is gone from the store
+    hits = service.search("야간 도서관 책 몇 권", k=1)
+    assert hits[0].article_id == "news" and "5천 권" in hits[0].text
+    assert ids(service) == [DEFAULT_ID, "news"]
+    assert service.ask("야간 도서관은 책 몇 권을 갖추나?").question
+
+
+def test_a_write_after_another_process_wrote_keeps_its_articles(service, data_dir, tmp_path):
+    other = make_service(data_dir, HashEmbedder(), [DEFAULT_ARTICLE])
+    other.ingest([str(write(tmp_path / "cli.txt", "CLI 기사\n" + BODY))])
+    service.ingest([str(write(tmp_path / "bot.txt", "봇 기사\n" + BODY.replace("한강", "청계천")))])
+    assert ids(service) == [DEFAULT_ID, "cli", "bot"]
+    assert ids(make_service(data_dir, HashEmbedder())) == [DEFAULT_ID, "cli", "bot"]
