@@ -10,6 +10,11 @@ includes the thread hops and the async plumbing). "before LLM" is how long after
 server, i.e. what a person waits before a streaming model can start typing (rewrite excluded).
 The real E5 embedder is used unless --fake-embedder (then retrieval cost is nearly nil); its cache
 of recent query vectors is emptied before every question, since a new question is the usual case.
+
+E5 runs on OpenMP (libgomp): every thread that calls it gets its own thread pool, and idle pools
+spin-wait. After `asyncio.to_thread` workers have used E5, a call from another thread competes with
+those spinning pools: on a 2-CPU machine sync retrieval measured ~105 ms p50 instead of ~27 ms.
+Run with OMP_WAIT_POLICY=PASSIVE to see the figures without that effect.
 """
 
 from __future__ import annotations
