@@ -109,8 +109,9 @@ def _background(context: Ctx, update: Update, coro: Awaitable[None], name: str) 
 async def reload(update: Update, context: Ctx) -> None:
     """/reload: re-read every source and swap the index atomically, reporting what changed."""
     service = deps(context).service
-    _background(context, update, _index_job(update.effective_message, "Reloading", "Reloaded",
-                                            lambda progress: service.reload(progress=progress)), "reload")
+    _background(context, update, _index_job(
+        update.effective_message, "Reloading", "Reloaded",
+        lambda progress: service.reload(progress=progress, from_bot=True)), "reload")
 
 
 @admin_only

@@ -27,27 +27,62 @@ class Page:
     content_type: str
 
 
+# DNS64/NAT64's well-known prefix: 64:ff9b::a9fe:a9fe is 169.254.169.254 behind a NAT64 gateway.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
 def _blocked(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast
+    """True for every address that is not plainly public, including IPv4 addresses inside IPv6 ones
+    (mapped, NAT64, 6to4), which a gateway would turn back into the private address they carry."""
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = ip.ipv4_mapped or ip.sixtofour or (
+            ipaddress.IPv4Address(ip.packed[12:]) if ip in _NAT64 else None)
+        if inner is not None:
+            ip = inner
+    return not ip.is_global or ip.is_multicast or ip.is_reserved
 
 
-def check_url(url: str, allow_private: bool) -> None:
-    """Refuse non-http(s) URLs and, unless allowed, hosts that resolve to non-public addresses."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SourceError(f"not an http(s) URL: {url}")
-    if allow_private:
-        return
+def _parse(url: str) -> httpx.URL:
+    """The URL as the HTTP client will read it (the guard must check the host the client connects to)."""
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 80, proto=socket.IPPROTO_TCP)
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
+        raise SourceError(f"not a valid URL: {url[:200]} ({exc})") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise SourceError(f"not an http(s) URL: {url[:200]}")
+    return parsed
+
+
+def check_url(url: str, allow_private: bool) -> str | None:
+    """Refuse non-http(s) URLs and, unless allowed, hosts that resolve to non-public addresses.
+
+    Returns the checked address to connect to, or None when private addresses are allowed (then the
+    client resolves the name itself). Connecting to the checked address, not resolving the name a
+    second time, is what keeps DNS rebinding (public at the check, private at the connect) out.
+    """
+    parsed = _parse(url)
+    if allow_private:
+        return None
+    host = parsed.raw_host.decode("ascii")
+    try:
+        infos = socket.getaddrinfo(host, parsed.port or (443 if parsed.scheme == "https" else 80),
+                                   type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise SourceError(f"cannot resolve {parts.hostname}: {exc.strerror}") from exc
-    for info in infos:
-        if _blocked(str(info[4][0])):
-            raise BlockedURLError(f"refusing to fetch {url}: it points at a private or local address")
+        raise SourceError(f"cannot resolve {host}: {exc.strerror}") from exc
+    except (UnicodeError, ValueError, OverflowError) as exc:
+        raise SourceError(f"cannot resolve {host[:100]}: {exc}") from None
+    addresses = [str(info[4][0]) for info in infos]
+    if not addresses or any(_blocked(a) for a in addresses):
+        raise BlockedURLError(f"refusing to fetch {url}: it points at a private or local address")
+    return addresses[0]
+
+
+def _pinned(url: str, address: str) -> tuple[httpx.URL, dict[str, str], dict[str, str]]:
+    """(request URL with the host replaced by `address`, Host header, TLS name) for one checked hop."""
+    parsed = _parse(url)
+    return (parsed.copy_with(host=address.split("%")[0]), {"Host": parsed.netloc.decode("ascii")},
+            {"sni_hostname": parsed.raw_host.decode("ascii")})
 
 
 def decode(body: bytes, content_type: str) -> str:
@@ -87,9 +122,10 @@ def fetch(
     headers = {"User-Agent": "articlebot/0.1 (+https://github.com/articlebot)"}
     with httpx.Client(timeout=timeout, follow_redirects=False, headers=headers) as client:
         for _ in range(max_redirects + 1):
-            check_url(url, allow_private)
+            address = check_url(url, allow_private)
+            target, host, extensions = _pinned(url, address) if address else (url, {}, {})
             try:
-                with client.stream("GET", url) as resp:
+                with client.stream("GET", target, headers=host, extensions=extensions) as resp:
                     if resp.is_redirect and "location" in resp.headers:
                         url = urljoin(url, resp.headers["location"])
                         continue
@@ -103,9 +139,11 @@ def fetch(
                             raise SourceError(f"{url} is larger than {max_bytes // 1_000_000} MB")
                         chunks.append(chunk)
                     ctype = resp.headers.get("content-type", "")
-                    return Page(url=str(resp.url), text=decode(b"".join(chunks), ctype), content_type=ctype)
+                    return Page(url=url, text=decode(b"".join(chunks), ctype), content_type=ctype)
             except httpx.TimeoutException as exc:
                 raise SourceError(f"{url} did not answer within {timeout:.0f} s") from exc
             except httpx.HTTPError as exc:
                 raise SourceError(f"cannot fetch {url}: {exc}") from exc
+            except (UnicodeError, ValueError) as exc:  # a host name the resolver cannot even encode
+                raise SourceError(f"cannot fetch {url}: {exc}") from None
         raise SourceError(f"{url} redirects more than {max_redirects} times")

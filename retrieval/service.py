@@ -13,7 +13,7 @@ from .extractive import CorpusStats, ExtractiveAnswerer
 from .followup import condense
 from .models import Answer, ArticleInfo, IngestReport, Passage, Turn
 from .search import HybridSearcher, Snapshot
-from .sources import Loaded, load_source, parse_document
+from .sources import Loaded, is_url, load_source, parse_document
 from .store import VectorStore
 
 MAX_QUESTION_CHARS = 1000
@@ -149,7 +149,13 @@ class ArticleService:
         are listed in the report. Nothing is written when no article could be read.
         """
         allow = self.allow_private_urls or not from_bot
+        if from_bot:  # a chat may name web pages only, never a file or directory on this machine
+            local = [s for s in sources if not is_url(s)]
+            sources = [s for s in sources if is_url(s)]
         loaded = self._load(sources, allow_private=allow)
+        if from_bot:
+            loaded.problems += [f"{s[:200]}: not an http(s) URL (from the chat, add web pages or upload a file)"
+                                for s in local]
         return self._ingest_loaded(loaded, replace=replace, progress=progress)
 
     def ingest_document(self, name: str, data: bytes, *, source: str,
@@ -170,8 +176,13 @@ class ArticleService:
             target = indexing.merge(current.records, loaded.articles, replace_all=replace)
             return self._commit(current, target, progress, loaded)
 
-    def reload(self, progress: indexing.ProgressFn | None = None) -> IngestReport:
-        """Re-read every source and swap the index in one step; any failure leaves the old index serving."""
+    def reload(self, progress: indexing.ProgressFn | None = None, *, from_bot: bool = False) -> IngestReport:
+        """Re-read every source and swap the index in one step; any failure leaves the old index serving.
+
+        From the bot, URLs pass the same address check as `/add`: a name that was public when added
+        may point at a private address by now.
+        """
+        allow = self.allow_private_urls or not from_bot
         with self._write:
             current = self.snapshot()
             sources = list(dict.fromkeys(str(m.get("source", "")) for m in current.records.metas))
@@ -180,7 +191,7 @@ class ArticleService:
             loaded, unreadable = Loaded(), []
             for src in rereadable:
                 try:
-                    loaded.extend(load_source(src, max_bytes=self.max_fetch_bytes))
+                    loaded.extend(load_source(src, allow_private=allow, max_bytes=self.max_fetch_bytes))
                 except SourceError as exc:
                     unreadable.append(str(exc))
             loaded = loaded.unique()

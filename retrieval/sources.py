@@ -52,7 +52,7 @@ class Loaded:
 
 
 def is_url(source: str) -> bool:
-    return source.startswith(("http://", "https://"))
+    return source[:8].lower().startswith(("http://", "https://"))
 
 
 def slug(text: str) -> str:
