@@ -121,7 +121,7 @@ class LLMAnswerer:
             # we cannot tie to the article. A refusal would hide an answer the article may well hold, so
             # the person gets the extractive answer (verbatim, always checkable) with a note instead.
             return self._fallback(prep, history, t0, NOTES["unchecked"][prep.lang])
-        answer.passages, answer.usage = prep.passages, prep.usage
+        answer.passages, answer.usage = prep.passages, prep.usage or None
         answer.timings_ms = {**prep.timings, "total": _ms(t0)}
         return answer
 

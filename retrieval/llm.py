@@ -33,9 +33,11 @@ def chat_model(*, model: str, api_key: str, base_url: str | None, timeout: float
     No structured output or tools are used, so vLLM, Ollama and llama.cpp servers work as well.
     Each model gets its own async HTTP pool: langchain-openai otherwise shares one per base URL
     across the process, and a pool opened on one event loop fails on the next ("Event loop is closed").
+    No socket options: langchain's custom transport would bypass httpx's HTTP(S)_PROXY / NO_PROXY
+    handling and print a warning on every run wherever such variables are set.
     """
     return ChatOpenAI(model=model, api_key=api_key, base_url=base_url or None, timeout=timeout,
-                      max_retries=0, stream_usage=True, temperature=temperature,
+                      max_retries=0, stream_usage=True, temperature=temperature, http_socket_options=(),
                       http_async_client=openai.DefaultAsyncHttpxClient(timeout=timeout))
 
 
@@ -159,6 +161,8 @@ def text_of(message: BaseMessage) -> str:
 
 def add_usage(total: dict[str, int], message: BaseMessage) -> None:
     """Sum token counts of every call of one answer (rewrite + generation)."""
-    usage = getattr(message, "usage_metadata", None) or {}
+    usage = getattr(message, "usage_metadata", None)
+    if not usage:  # servers that do not report usage: unknown, not zero
+        return
     for key in ("input_tokens", "output_tokens", "total_tokens"):
         total[key] = total.get(key, 0) + int(usage.get(key, 0) or 0)

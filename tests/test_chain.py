@@ -44,6 +44,12 @@ def test_good_answer_is_cited_verbatim_and_counts_tokens(service, fake_openai):
     json.dumps(out, ensure_ascii=False)
 
 
+def test_no_usage_reported_means_no_usage_field(service, fake_openai):
+    fake_openai.handler = lambda body: Reply(cite("스타트업 81개")(body), report_usage=False)
+    ans = answerer(service, fake_openai).ask(Q_STARTUPS)
+    assert ans.mode == "llm" and ans.usage is None and "usage" not in ans.to_json()
+
+
 def test_prompt_carries_numbered_delimited_passages_and_rules_from_files(service, fake_openai):
     fake_openai.handler = cite("스타트업 81개")
     answerer(service, fake_openai).ask(Q_STARTUPS)

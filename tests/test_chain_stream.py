@@ -121,3 +121,10 @@ def test_the_same_answerer_streams_from_one_event_loop_after_another(service, fa
         _, final = split(asyncio.run(collect(llm.astream(Q))))
         assert final.mode == "llm" and not final.note
     assert llm.ask(Q).mode == "llm"  # and the sync path alongside
+
+
+
+async def test_a_server_that_reports_no_usage_gives_no_usage(service, fake_openai):
+    fake_openai.handler = lambda body: Reply(cite("스타트업 81개")(body), report_usage=False)
+    _, final = split(await collect(answerer(service, fake_openai).astream(Q)))
+    assert final.mode == "llm" and final.usage is None and "usage" not in final.to_json()

@@ -44,6 +44,7 @@ class Reply:
     chunks: list[str] | None = None  # explicit stream pieces; default: the text cut every few characters
     raw: str | None = None  # a body sent as is (garbage, HTML error pages ...)
     usage: dict[str, int] | None = None
+    report_usage: bool = True  # False: like servers that never report token usage
     finish_reason: str = "stop"
 
 
@@ -132,9 +133,10 @@ class FakeOpenAI:
         usage = {**usage, "total_tokens": usage["prompt_tokens"] + usage["completion_tokens"]}
         base = {"id": "chatcmpl-fake", "created": int(time.time()), "model": body.get("model", "fake-model")}
         if not body.get("stream"):
-            return web.json_response({**base, "object": "chat.completion", "usage": usage, "choices": [
+            done = {**base, "object": "chat.completion", "choices": [
                 {"index": 0, "message": {"role": "assistant", "content": reply.text},
-                 "finish_reason": reply.finish_reason}]}, headers=reply.headers)
+                 "finish_reason": reply.finish_reason}]}
+            return web.json_response({**done, "usage": usage} if reply.report_usage else done, headers=reply.headers)
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", **reply.headers})
         await resp.prepare(request)
         pieces = reply.chunks if reply.chunks is not None else [reply.text[i : i + 8] for i in range(0, len(reply.text), 8)]
@@ -149,7 +151,7 @@ class FakeOpenAI:
             await asyncio.sleep(gap)
             await send([{"index": 0, "delta": {"content": piece}, "finish_reason": None}])
         await send([{"index": 0, "delta": {}, "finish_reason": reply.finish_reason}])
-        if (body.get("stream_options") or {}).get("include_usage"):
+        if reply.report_usage and (body.get("stream_options") or {}).get("include_usage"):
             await send([], {"usage": usage})
         await resp.write(b"data: [DONE]\n\n")
         await resp.write_eof()
