@@ -19,13 +19,13 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable
 
-from .errors import InputError, LLMUnavailable
+from .errors import LLMUnavailable
 from .extractive import NOT_IN_ARTICLE
 from .llm import PerLoop, RetryPolicy, add_usage, describe, text_of
 from .models import Answer, Passage, Turn
 from .prompting import (PROMPTS_DIR, answer_prompt, answer_vars, clean_rewrite, lang_of, load_prompt,
                         rewrite_prompt, rewrite_vars)
-from .service import MAX_QUESTION_CHARS, ArticleService
+from .service import ArticleService, validate_question
 from .verify import check
 
 log = logging.getLogger(__name__)
@@ -149,7 +149,7 @@ class LLMAnswerer:
 
     def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         t0, history = time.perf_counter(), list(history)
-        prep = Prepared(_validate(question), question.strip(), [], lang_of(question))
+        prep = Prepared(validate_question(question), question.strip(), [], lang_of(question))
         try:
             rewritten = ""
             if history:
@@ -210,7 +210,7 @@ class LLMAnswerer:
         any LLM failure it is the extractive answer with a note.
         """
         t0, history = time.perf_counter(), list(history)
-        prep = Prepared(_validate(question), question.strip(), [], lang_of(question))
+        prep = Prepared(validate_question(question), question.strip(), [], lang_of(question))
         try:
             rewritten = ""
             if history:
@@ -235,17 +235,6 @@ class LLMAnswerer:
 def _carried(history: Sequence[Turn]) -> list[str]:
     last_bot = next((t for t in reversed(history) if t.role == "assistant"), None)
     return list(last_bot.chunk_ids) if last_bot else []
-
-
-def _validate(question: str) -> str:
-    # The same limits as the core, checked before any LLM call is spent.
-    question = question.strip()
-    if not question:
-        raise InputError("the question is empty")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise InputError(f"the question is too long ({len(question)} characters; the limit is "
-                         f"{MAX_QUESTION_CHARS})")
-    return question
 
 
 def _ms(t: float) -> float:

@@ -21,6 +21,17 @@ MAX_QUESTION_CHARS = 1000
 UPLOAD_PREFIX = "upload:"
 
 
+def validate_question(question: str) -> str:
+    """The question stripped; empty or over-long questions are refused before any work is spent."""
+    question = question.strip()
+    if not question:
+        raise InputError("the question is empty")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InputError(f"the question is too long ({len(question)} characters; the limit is "
+                         f"{MAX_QUESTION_CHARS})")
+    return question
+
+
 class ArticleService:
     """Owns the active index snapshot; writes are serialized, reads never wait for them."""
 
@@ -83,12 +94,7 @@ class ArticleService:
 
     def retrieve(self, question: str, history: Sequence[Turn] = ()) -> tuple[str, list[str], list[Passage], dict]:
         """(standalone question, borrowed terms, passages, timings) for a question in a conversation."""
-        question = question.strip()
-        if not question:
-            raise InputError("the question is empty")
-        if len(question) > MAX_QUESTION_CHARS:
-            raise InputError(f"the question is too long ({len(question)} characters; the limit is "
-                             f"{MAX_QUESTION_CHARS})")
+        question = validate_question(question)
         t0 = time.perf_counter()
         cond = condense(question, list(history))
         snap = self.snapshot()
@@ -170,7 +176,7 @@ class ArticleService:
     def _ingest_loaded(self, loaded: Loaded, *, replace: bool = False,
                        progress: indexing.ProgressFn | None = None) -> IngestReport:
         if not loaded.articles:
-            raise SourceError("; ".join(loaded.problems) or "no articles found")
+            raise SourceError(_listed(loaded.problems) or "no articles found")
         with self._write:
             current = self.snapshot()
             target = indexing.merge(current.records, loaded.articles, replace_all=replace)
@@ -203,7 +209,7 @@ class ArticleService:
             # every reload (it is still reported); a line removed on purpose drops its article.
             if unreadable or (loaded.problems and lost):
                 problems = unreadable + loaded.problems
-                raise SourceError("reload stopped, the index is unchanged: " + "; ".join(problems))
+                raise SourceError("reload stopped, the index is unchanged: " + _listed(problems))
             target = indexing.merge(current.records, loaded.articles, drop=lost)
             return self._commit(current, target, progress, loaded)
 
@@ -216,3 +222,9 @@ class ArticleService:
             current = self.snapshot()
             self._commit(current, indexing.merge(current.records, [], drop={article_id}), None, Loaded())
             return info
+
+
+def _listed(problems: Sequence[str], shown: int = 10) -> str:
+    """The first problems and how many more: a file of 10,000 bad lines must not make a 10,000-line error."""
+    more = len(problems) - shown
+    return "; ".join(problems[:shown]) + (f"; and {more} more" if more > 0 else "")
