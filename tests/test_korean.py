@@ -1,0 +1,48 @@
+"""Kiwi helpers: sentence offsets into the original text, and the content terms BM25 and evidence use."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.korean import is_mostly_hangul, normalize, sentence_spans, terms
+
+
+def test_sentence_spans_are_exact_and_never_cross_lines():
+    text = "첫 문장입니다. 둘째 문장이에요!\n\n  셋째 줄의 문장.  \n넷째"
+    spans = sentence_spans(text)
+    assert [text[s:e] for s, e in spans] == ["첫 문장입니다.", "둘째 문장이에요!", "셋째 줄의 문장.", "넷째"]
+
+
+def test_sentence_spans_with_astral_characters():
+    text = "😀 이모지가 앞에 있다. 𝒜 수학 글자도 있다."
+    spans = sentence_spans(text)
+    assert len(spans) == 2 and spans[0][0] == 0 and spans[-1][1] == len(text)
+    assert "".join(text[s:e] for s, e in spans).replace(" ", "") == text.replace(" ", "")
+
+
+def test_terms_are_content_lemmas_without_question_words():
+    got = terms("서울관에는 스타트업이 몇 곳 참여했나?")
+    assert "스타트업" in got and "참여" in got
+    assert "몇" not in got
+    assert "가다" not in terms("누가 언제 어디서 왜")
+
+
+def test_terms_lemmatize_verbs():
+    assert "밝히다" in terms("계획을 밝혔습니다.")
+
+
+def test_english_stopwords_are_dropped():
+    got = terms("What does the article say about Seoul?")
+    assert "seoul" in got and "what" not in got and "the" not in got and "article" not in got
+
+
+@pytest.mark.parametrize(("a", "b"), [("20만㎡", "20만m2"), ("ＡＩ", "AI"), ("１８개", "18개")])
+def test_compatibility_forms_compare_equal(a, b):
+    assert normalize(a) == normalize(b)
+    assert terms(a) == terms(b)
+
+
+def test_is_mostly_hangul():
+    assert is_mostly_hangul("서울관에는 AI 기업이 몇 곳?")
+    assert not is_mostly_hangul("Which hotel hosted the meeting?")
+    assert not is_mostly_hangul("1234 ?!")
