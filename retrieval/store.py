@@ -114,12 +114,22 @@ class VectorStore:
         def run(client):
             meta = self._meta(client)
             version = int((meta.metadata or {}).get("next_version", 1))
-            meta.modify(metadata={**(meta.metadata or {}), "next_version": version + 1})
-            name = f"{PREFIX}{version}"
-            col = client.create_collection(
-                name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}},
-                metadata={"embedder": embedder_id, "version": version, "created": time.time()},
-            )
+            for _ in range(20):
+                meta.modify(metadata={**(meta.metadata or {}), "next_version": version + 1})
+                name = f"{PREFIX}{version}"
+                try:
+                    col = client.create_collection(
+                        name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}},
+                        metadata={"embedder": embedder_id, "version": version, "created": time.time()},
+                    )
+                    break
+                except Exception as exc:
+                    # Another process took this number between our read and our create: take the next.
+                    if "exist" not in str(exc).lower():
+                        raise
+                    version += 1
+            else:
+                raise StoreUnavailable("could not find a free version name in the vector store")
             step = client.get_max_batch_size()
             for i in range(0, len(records.ids), step):
                 col.add(ids=records.ids[i : i + step], documents=records.texts[i : i + step],
@@ -135,11 +145,14 @@ class VectorStore:
             meta = self._meta(client)
             previous = (meta.metadata or {}).get("active")
             meta.modify(metadata={**(meta.metadata or {}), "active": name})
-            # Keep the previous version one cycle: a query already running against it may finish.
-            keep = {name, previous, META}
+            # Keep the previous version one cycle: a query already running against it may finish. Only
+            # older versions go: a newer one may be another process's write, about to be activated.
+            numbers = [n for n in (_number(name), _number(previous)) if n is not None]
+            floor = min(numbers) if numbers else 0
             for col in client.list_collections():
                 cname = col if isinstance(col, str) else col.name
-                if cname.startswith(PREFIX) and cname not in keep:
+                n = _number(cname)
+                if n is not None and n < floor and cname not in (name, previous):
                     client.delete_collection(cname)
 
         self._call(run)
@@ -156,6 +169,16 @@ class VectorStore:
             return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
 
         return self._call(run)
+
+
+def _number(name: object) -> int | None:
+    """The version number of a version collection's name, else None."""
+    if not isinstance(name, str) or not name.startswith(PREFIX):
+        return None
+    try:
+        return int(name[len(PREFIX):])
+    except ValueError:
+        return None
 
 
 def _looks_like_connection_error(exc: Exception) -> bool:

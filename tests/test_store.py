@@ -87,7 +87,7 @@ def test_activation_keeps_the_previous_version_one_cycle_and_drops_older_ones(st
     assert store.active()[0] == names[-1]
 
 
-def test_an_abandoned_version_is_cleaned_up_by_the_next_activation(store):
+def test_an_abandoned_version_is_cleaned_up_by_later_activations(store):
     first = store.write_version(records(2), unit_vectors(2), "emb-1")
     store.activate(first)
     orphan = store.write_version(records(2, "b"), unit_vectors(2), "emb-1")  # never activated (a crash)
@@ -95,8 +95,11 @@ def test_an_abandoned_version_is_cleaned_up_by_the_next_activation(store):
     nxt = store.write_version(records(2, "c"), unit_vectors(2), "emb-1")
     assert nxt != orphan
     store.activate(nxt)
-    assert orphan not in version_names(store)
     assert store.active()[0] == nxt
+    # It is older than the new version but newer than the previous one: kept one more cycle, then gone.
+    store.activate(store.write_version(records(2, "d"), unit_vectors(2), "emb-1"))
+    assert orphan not in version_names(store)
+    assert len(version_names(store)) == 2
 
 
 def test_versions_survive_a_new_client(tmp_path):
@@ -164,3 +167,28 @@ def test_other_errors_are_not_retried(store):
     with pytest.raises(KeyError):
         store._call(broken)
     assert calls["n"] == 1
+
+
+# ----- two writers (the bot and the CLI) -------------------------------------------------------------------
+def test_activating_an_older_version_never_drops_a_newer_pending_one(store):
+    store.activate(store.write_version(records(1, "a"), unit_vectors(1), "e"))
+    mine = store.write_version(records(1, "b"), unit_vectors(1), "e")  # process A writes...
+    theirs = store.write_version(records(1, "c"), unit_vectors(1), "e")  # ...process B writes a newer one
+    store.activate(mine)
+    assert theirs in version_names(store)
+    store.activate(theirs)  # B's activation still points at a collection that exists
+    assert store.active()[0] == theirs and store.records(theirs).ids == ["c#0"]
+
+
+def test_a_version_number_taken_by_another_writer_is_skipped(store):
+    first = store.write_version(records(1), unit_vectors(1), "e")
+
+    def rewind(client):  # another process read the same counter before we bumped it
+        meta = client.get_or_create_collection(META, embedding_function=None)
+        meta.modify(metadata={**(meta.metadata or {}), "next_version": 1})
+
+    store._call(rewind)
+    second = store.write_version(records(1, "b"), unit_vectors(1), "e")
+    assert second != first
+    store.activate(second)
+    assert store.records(second).ids == ["b#0"]
