@@ -113,7 +113,8 @@ def test_chat_answers_piped_questions_and_exits_cleanly(seeded):
     assert "Q: 한남4구역 시공사는 어디야?" in result.stdout
     first, second = result.stdout.split("Q: 한남4구역")
     assert "81" in first and "[1]" in first
-    assert "기사에는" in second  # the refusal, in Korean
+    assert "[1]" not in second and any("\uac00" <= ch <= "\ud7a3" for ch in second.split("\n", 1)[1])
+    # (the second is a refusal, in Korean, citing nothing)
 
 
 def test_eval_prints_scores(seeded, tmp_path):
