@@ -105,6 +105,12 @@ def stats(s: dict[str, Any]) -> str:
             f"LLM tokens: {s['prompt_tokens']} prompt + {s['completion_tokens']} completion")
 
 
+def _said(exc: BaseException, limit: int = 1500) -> str:
+    """An error's own words, escaped and short enough for one Telegram message."""
+    text = str(exc)
+    return esc(text if len(text) <= limit else text[:limit] + "…")
+
+
 def error(exc: BaseException | None) -> str:
     """What to tell the user about a failure: useful, and never internals."""
     if isinstance(exc, Busy):
@@ -112,17 +118,18 @@ def error(exc: BaseException | None) -> str:
     if isinstance(exc, RateLimited):
         return f"You're asking faster than I can keep up. Please try again in {exc.retry_after:.0f} s."
     if isinstance(exc, InputError):
-        return f"Sorry, I can't take that: {esc(str(exc))}. Please ask something shorter or more specific."
+        return f"Sorry, I can't take that: {_said(exc)}. Please ask something shorter or more specific."
     if isinstance(exc, StoreUnavailable):
         return "The article index is unavailable right now. Please try again in a minute."
     if isinstance(exc, LLMUnavailable):
         return "The language model is not answering right now. Please try again in a minute."
     if isinstance(exc, ArticleNotFound):
-        return f"{esc(str(exc)).capitalize()}. /articles lists the ids."
+        said = _said(exc)  # capitalize() would lowercase the id
+        return f"{said[:1].upper()}{said[1:]}. /articles lists the ids."
     if isinstance(exc, SourceError):
-        return f"That did not work: {esc(str(exc))}"
+        return f"That did not work: {_said(exc)}"
     if isinstance(exc, ArticlebotError):
-        return f"Sorry: {esc(str(exc))}"
+        return f"Sorry: {_said(exc)}"
     if isinstance(exc, TelegramError):
         return "Sorry, Telegram did not accept my reply. Please try again."
     return "Sorry, something went wrong on my side (it has been logged). Please try again."

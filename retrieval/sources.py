@@ -97,28 +97,80 @@ def from_html(html: str, *, art_id: str, source: str, url: str = "") -> Article:
                     published=(data.get("date") or "")[:10], byline=(data.get("author") or "").strip())
 
 
-def from_jsonl(data: str, source: str) -> Loaded:
-    """One article per line: `id`, `title`, `text`, optional `url`, `published`; bad lines are reported."""
+def _field(rec: dict, key: str) -> str:
+    value = rec.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list, bool)):
+        raise ValueError(f"{key} must be a string")
+    return str(value)
+
+
+def from_jsonl(data: str | list[str | None], source: str) -> Loaded:
+    """One article per line: `id`, `title`, `text`, optional `url`, `published`; bad lines are reported.
+
+    Lines end at "\n" only: JSON strings may hold U+2028, U+0085 and the like, which `splitlines` would cut.
+    A line given as None could not be decoded as UTF-8.
+    """
+    lines = data.split("\n") if isinstance(data, str) else data
     out = Loaded()
-    for lineno, line in enumerate(data.splitlines(), start=1):
+    for lineno, line in enumerate(lines, start=1):
+        if line is None:
+            out.problems.append(f"{source}:{lineno}: not UTF-8 text")
+            continue
         if not line.strip():
             continue
         try:
             rec = json.loads(line)
             if not isinstance(rec, dict):
                 raise ValueError("not a JSON object")
-            missing = [k for k in ("id", "text") if not str(rec.get(k) or "").strip()]
+            missing = [k for k in ("id", "text") if not _field(rec, k).strip()]
             if missing:
                 raise ValueError(f"missing {', '.join(missing)}")
-            art = _article(str(rec["id"]).strip(), str(rec["text"]), source,
-                           title=str(rec.get("title") or "").strip(), url=str(rec.get("url") or ""),
-                           published=str(rec.get("published") or ""))
+            art = _article(_field(rec, "id").strip(), _field(rec, "text"), source,
+                           title=_field(rec, "title").strip(), url=_field(rec, "url"),
+                           published=_field(rec, "published"))
             out.articles.append(art)
         except (ValueError, SourceError) as exc:
-            out.problems.append(f"{source}:{lineno}: {exc}")
+            out.problems.append(f"{source}:{lineno}: {str(exc)[:300]}")
     if not out.articles and not out.problems:
         out.problems.append(f"{source}: no articles in this file")
     return out
+
+
+def _jsonl_lines(data: bytes, name: str) -> list[str | None]:
+    """JSON Lines are UTF-8: a line that is not is reported on its own (None) instead of sending the whole
+    file to encoding detection, which would read every good line in some legacy encoding."""
+    try:
+        return data.decode("utf-8-sig").split("\n")
+    except UnicodeDecodeError:
+        pass
+    lines: list[str | None] = []
+    for raw in data.split(b"\n"):
+        try:
+            lines.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            lines.append(None)
+    bad = sum(line is None for line in lines)
+    if bad * 2 >= sum(1 for line in lines if line is None or line.strip()):  # mostly not UTF-8: legacy or binary
+        return _decode(data, name).split("\n")
+    return lines
+
+
+def _decode(data: bytes, name: str) -> str:
+    try:
+        text = decode(data, "")
+    except SourceError:
+        raise SourceError(f"{name}: the text encoding could not be detected (save the file as UTF-8)") from None
+    return _check_text(text, name)
+
+
+def _check_text(text: str, name: str) -> str:
+    # Control characters other than line breaks and tabs are not text: this is some binary format.
+    controls = sum(1 for ch in text if ch < " " and ch not in "\t\n\r\f" or "\x7f" <= ch < "\xa0")
+    if controls > 2 and controls > len(text) // 100:
+        raise SourceError(f"{name}: this looks like a binary file, not text")
+    return text
 
 
 def parse_document(name: str, data: bytes, source: str, art_id: str | None = None) -> Loaded:
@@ -135,10 +187,12 @@ def parse_document(name: str, data: bytes, source: str, art_id: str | None = Non
             pass
     if b"\x00" in data[:8192]:
         raise SourceError(f"{name}: this looks like a binary file, not text")
-    text = decode(data, "")
     art_id = art_id or slug(Path(name).stem)
     if suffix in JSONL_SUFFIXES:
-        return from_jsonl(text, source)
+        lines = _jsonl_lines(data, name)
+        _check_text("\n".join(line for line in lines if line), name)
+        return from_jsonl(lines, source)
+    text = _decode(data, name)
     if suffix in HTML_SUFFIXES:
         return Loaded([from_html(text, art_id=art_id, source=source)])
     return Loaded([_article(art_id, text, source)])
