@@ -73,6 +73,15 @@ def test_directory_loads_every_supported_file_and_reports_bad_ones(tmp_path):
     assert len(loaded.problems) == 1 and "empty.txt" in loaded.problems[0]
 
 
+def test_html_file_with_a_legacy_charset_is_extracted_and_cleaned(tmp_path):
+    path = tmp_path / "news" / "ttom.html"
+    path.parent.mkdir()
+    path.write_bytes(EUC_KR_PAGE.encode("cp949"))
+    [art] = load_source(str(tmp_path / "news")).articles
+    assert art.id == "ttom" and art.title == "똠방각하 재출간 소식"
+    assert "소설 「똠방각하」가" in art.text and "한남4구역" not in art.text
+
+
 def test_directory_without_articles_is_a_source_error(tmp_path):
     write(tmp_path / "notes.pdf", "x")
     with pytest.raises(SourceError, match="no .txt"):
