@@ -13,7 +13,7 @@ _NOUN_TAGS = {"NNG", "NNP", "NR", "SN", "SL", "SH", "XR"}
 # Verbs and nouns so general that their absence says nothing.
 _GENERIC = {"하다", "되다", "있다", "없다", "이다", "같다", "보다", "주다", "받다", "오다", "가다", "말", "내용",
             "기사", "사람", "것", "중", "정도", "관련", "대하다", "그", "이", "저", "좀", "함께", "어떻다",
-            "말하다", "알리다", "설명", "얘기", "이야기", "뭐", "무엇", "쓰다", "그중", "이중", "당시"}
+            "말하다", "알리다", "설명", "얘기", "이야기", "뭐", "무엇", "쓰다", "그중", "이중", "당시", "곳", "점", "측", "쪽", "분"}
 _ASKING = {"몇", "어느", "어떤", "무슨", "which", "what"}
 # Unit words in questions that articles write as symbols (NFKC folds ㎡ to m2).
 _UNITS = {"제곱미터": ("m2",), "평방미터": ("m2",), "킬로미터": ("km",), "킬로그램": ("kg",),
@@ -50,6 +50,7 @@ class Question:
     kind: Kind
     hangul: bool
     compounds: list[str] = field(default_factory=list)
+    type_words: list[str] = field(default_factory=list)
 
     @property
     def all_terms(self) -> list[str]:
@@ -61,23 +62,26 @@ def analyze(question: str) -> Question:
     text = normalize(question)
     nouns: list[str] = []
     others: list[str] = []
+    type_words: list[str] = []
     allowed = set(terms(text))
     toks = list(tokens(text))
     for i, tok in enumerate(toks):
         form = (tok.lemma if tok.tag in ("VV", "VA") else tok.form).lower()
         prev = toks[i - 1].form if i else ""
         nxt = toks[i + 1].tag if i + 1 < len(toks) else ""
-        # "몇 곳", "어느 회사", "어떤 시설": the word names the kind of answer, not something to find.
+        # "몇 곳", "어느 회사", "어떤 시설": the word names the kind of answer; it may appear, need not.
         if prev in _ASKING and tok.tag in ("NNB", "NNG"):
+            type_words.append(form)
             continue
         if form not in allowed or form in _GENERIC:
             continue
-        # A noun used as a verb ("묘사했나", "참여한") is paraphrased as freely as a verb.
+        # A noun used as a verb ("묘사했나", "참여한") is paraphrased as freely as a verb; dependent
+        # nouns ("곳", "것") carry no topic of their own.
         verbal = tok.tag == "NNG" and nxt in ("XSV", "XSA")
         (nouns if tok.tag in _NOUN_TAGS and not verbal else others).append(form)
     kind = next((k for k, pat in _KIND_PATTERNS if pat.search(question)), Kind.ANY)
     return Question(question, list(dict.fromkeys(nouns)), list(dict.fromkeys(others)), kind,
-                    is_mostly_hangul(question), compounds(question))
+                    is_mostly_hangul(question), compounds(question), type_words)
 
 
 def squash(text: str) -> str:

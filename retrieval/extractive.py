@@ -150,9 +150,10 @@ class ExtractiveAnswerer:
             s.kind_ok = has_kind(q.kind, s.text, q.text)
             s.missing = [w for w in q.nouns if not contains(w, *here)]
             whole = sum(1 for c in q.compounds if c in here[1]) / len(q.compounds) if q.compounds else 0.0
+            typed = any(contains(w, *here) for w in q.type_words)  # "어느 호텔" → "… 호텔에서"
             lexical = 0.75 * s.nouns + 0.25 * s.others if q.nouns else s.others
-            s.score = (lexical + 0.15 * (sim - mean) / std + 0.3 * s.context + 0.05 * s.passage.score
-                       + 0.15 * whole + (0.25 if q.kind is not Kind.ANY and s.kind_ok else 0.0)
+            s.score = (lexical + 0.15 * (sim - mean) / std + 0.5 * s.context + 0.05 * s.passage.score
+                       + 0.15 * whole + 0.15 * typed + (0.25 if q.kind is not Kind.ANY and s.kind_ok else 0.0)
                        + (0.3 if is_statement(s.text) else 0.0))
         out.sort(key=lambda s: -s.score)
         return out

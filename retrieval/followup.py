@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .korean import terms
+from .korean import noun_phrases, terms
 from .models import Turn
 
 # Words that point back at something said before (Korean and English).
@@ -32,16 +32,21 @@ def needs_context(question: str) -> bool:
 
 
 def condense(question: str, history: list[Turn]) -> Condensed:
-    """Without an LLM: prefix the previous question's content words when this one leans on them."""
+    """Without an LLM: put the topic of the last questions (their nouns, as written) before this one."""
     question = question.strip()
-    last_user = next((t for t in reversed(history) if t.role == "user"), None)
     last_bot = next((t for t in reversed(history) if t.role == "assistant"), None)
-    if last_user is None or not needs_context(question):
+    users = [t for t in reversed(history) if t.role == "user"][:2]
+    if not users or not needs_context(question):
         return Condensed(question)
-    topic = [t for t in terms(last_user.content) if t not in set(terms(question))]
     carried = list(last_bot.chunk_ids) if last_bot else []
+    asked = set(terms(question))
+    topic: list[str] = []
+    # The previous question may itself be a bare follow-up ("규모는?"); then the one before names the topic.
+    for turn in users:
+        topic += [p for p in noun_phrases(turn.content) if not set(terms(p)) <= asked and p not in topic]
+        if len(topic) >= 2:
+            break
     if not topic:
         return Condensed(question, carried_chunk_ids=carried)
-    # Keep the borrowed words in their original spelling where possible, so the text reads naturally.
-    prefix = " ".join(dict.fromkeys(topic))
-    return Condensed(f"{prefix} — {question}", topic, carried)
+    prefix = " ".join(topic)
+    return Condensed(f"{prefix} — {question}", [t for t in terms(prefix) if t not in asked], carried)

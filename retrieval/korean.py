@@ -50,6 +50,30 @@ def tokens(text: str):
         return kiwi().tokenize(text)
 
 
+_PHRASE_TAGS = {"NNG", "NNP", "NR", "SN", "SL", "SH", "XR"}
+
+
+def noun_phrases(text: str) -> list[str]:
+    """Nouns as written, adjacent ones joined ("서울관에 참여한 스타트업" → 서울관, 스타트업)."""
+    text = normalize(text)
+    out: list[str] = []
+    start = end = -1
+    for tok in tokens(text):
+        if tok.tag in _PHRASE_TAGS:
+            if tok.start == end:
+                end = tok.start + tok.len
+                continue
+            if start >= 0:
+                out.append(text[start:end])
+            start, end = tok.start, tok.start + tok.len
+        elif start >= 0:
+            out.append(text[start:end])
+            start = end = -1
+    if start >= 0:
+        out.append(text[start:end])
+    return [p for p in dict.fromkeys(out) if p.lower() not in QUESTION_WORDS]
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Sentence (start, end) offsets into `text`, never crossing a line break."""
     spans: list[tuple[int, int]] = []

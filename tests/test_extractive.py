@@ -29,9 +29,7 @@ REFUSE = [
 
 ANSWER = [
     ("서울관에 참여한 서울 소재 스타트업은 몇 개 기업인가?", "81개"),
-    pytest.param("오세훈 시장은 장재민 회장을 어느 호텔에서 만났나?", "시저스 팰리스", marks=pytest.mark.xfail(
-        reason="extractive.py picks the lead sentence (장재민, 오세훈, 만나) over the one that also says 호텔",
-        strict=False)),
+    ("오세훈 시장은 장재민 회장을 어느 호텔에서 만났나?", "시저스 팰리스"),
     ("AI 서울테크시티는 어느 부지에 조성되나?", "양곡도매시장"),
     ("제1회 서울 스마트 라이프 위크는 어디에서 개최하나?", "코엑스"),
 ]

@@ -94,3 +94,11 @@ def test_a_follow_up_after_a_refusal_is_still_refused_when_the_article_is_silent
     history += [Turn("user", first.question), Turn("assistant", first.answer, [])]
     second = real_service.ask("그럼 거긴 언제 착공해?", history)
     assert not second.answerable and second.citations == []
+
+
+def test_third_turn_borrows_the_topic_from_two_questions_back():
+    """A bare follow-up after a bare follow-up still knows what the conversation is about."""
+    history = [Turn("user", "AI 서울테크시티는 어디에 조성돼?"), Turn("assistant", "…"),
+               Turn("user", "규모는?"), Turn("assistant", "…")]
+    cond = condense("어떤 시설이 들어서?", history)
+    assert "서울테크시티" in cond.standalone
