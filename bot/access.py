@@ -63,16 +63,22 @@ def addressed_text(message: Message, bot_id: int, username: str) -> str | None:
     """In a group: the question with the bot's @mention removed, or None when not meant for the bot.
 
     A message is meant for the bot when it mentions @username or replies to one of the bot's messages.
+    Entity offsets count UTF-16 code units (an emoji is two), so the text is cut in that space.
     """
     text = message.text or ""
     mention = f"@{username}".lower()
-    mentioned = any(text[e.offset:e.offset + e.length].lower() == mention
-                    for e in message.entities if e.type == MessageEntity.MENTION)
+    units = text.encode("utf-16-le")
+
+    def part(start: int, end: int | None = None) -> str:
+        return units[start * 2:None if end is None else end * 2].decode("utf-16-le", "replace")
+
+    mentions = [e for e in message.entities if e.type == MessageEntity.MENTION
+                and part(e.offset, e.offset + e.length).lower() == mention]
     reply = message.reply_to_message
     replied = bool(reply and reply.from_user and reply.from_user.id == bot_id)
-    if not (mentioned or replied):
+    if not (mentions or replied):
         return None
-    if mentioned:
-        start = text.lower().find(mention)
-        text = (text[:start] + text[start + len(mention):]).strip(" ,:\n")
+    if mentions:
+        first = mentions[0]
+        text = (part(0, first.offset) + part(first.offset + first.length)).strip(" ,:\n")
     return text.strip()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram import LinkPreviewOptions, Message, ReplyParameters, Update
+from telegram import LinkPreviewOptions, Message, MessageEntity, ReplyParameters, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 Ctx = ContextTypes.DEFAULT_TYPE
 # New messages only: correcting a typo in a question already answered must not answer it twice.
 NEW = filters.UpdateType.MESSAGE
+KNOWN_COMMANDS = {c.command for c in texts.USER_COMMANDS + texts.ADMIN_COMMANDS}
 
 
 async def gate(update: Update, context: Ctx) -> None:
@@ -83,7 +84,7 @@ async def sources_button(update: Update, context: Ctx) -> None:
     message = query.message  # None or inaccessible when the answer is too old
     answer_id = (query.data or "").removeprefix(SOURCES_PREFIX)
     cited = None
-    if isinstance(message, Message) and answer_id.isdigit():
+    if isinstance(message, Message) and answer_id.isdecimal() and len(answer_id) < 19:
         cited = deps(context).store.citations(message.chat.id, int(answer_id))
     if cited is None:
         await query.answer(texts.SOURCES_GONE)
@@ -119,6 +120,22 @@ async def _ask(update: Update, context: Ctx, text: str) -> None:
                  message_id=message.message_id, private=message.chat.type == ChatType.PRIVATE,
                  thread_id=message.message_thread_id if message.is_topic_message else None)
     await deps(context).conversations.ask(context.bot, q)
+
+
+class UnknownCommand(filters.MessageFilter):
+    """A /command this bot does not have (or one addressed to another bot)."""
+
+    def filter(self, message: Message) -> bool:
+        first = message.entities[0] if message.entities else None
+        if first is None or first.type != MessageEntity.BOT_COMMAND or first.offset != 0 or not message.text:
+            return False
+        name, _, to = message.text[1:first.length].partition("@")
+        return name.lower() not in KNOWN_COMMANDS or bool(to) and to.lower() != message.get_bot().username.lower()
+
+
+async def unknown_command(update: Update, context: Ctx) -> None:
+    """A command we do not know, in a private chat: say so instead of staying silent."""
+    await reply_html(update.effective_message, texts.UNKNOWN_COMMAND)
 
 
 async def not_text(update: Update, context: Ctx) -> None:
@@ -170,3 +187,5 @@ def register(app: Application) -> None:
     app.add_handler(MessageHandler(NEW & filters.TEXT & ~filters.COMMAND, question))
     other = ~filters.TEXT & ~filters.COMMAND & ~filters.Document.ALL & ~filters.StatusUpdate.ALL
     app.add_handler(MessageHandler(NEW & filters.ChatType.PRIVATE & other, not_text))
+    # Its own group: it must not shadow the admin commands registered after this.
+    app.add_handler(MessageHandler(NEW & filters.ChatType.PRIVATE & UnknownCommand(), unknown_command), group=1)

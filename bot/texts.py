@@ -51,6 +51,7 @@ ADMIN_HELP = (
 ADMINS_ONLY = "Sorry, that is for admins only."
 PRIVATE_BOT = "Sorry, this bot is private."
 TEXT_ONLY = "I can only read text. Please type your question."
+UNKNOWN_COMMAND = "I don't know that command. /help lists what I can do; to ask, just send your question."
 EMPTY_QUESTION = "What would you like to know? Write the question after /ask, or just send it as a message."
 NO_ANSWER_YET = "There is no answer in this chat yet, so no sources to show."
 SOURCES_GONE = "Those sources are no longer available."
