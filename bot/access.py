@@ -44,6 +44,7 @@ class UserRateLimit:
     def __init__(self, per_minute: int, window: float = 60.0) -> None:
         self.per_minute, self.window = per_minute, window
         self._seen: dict[int, deque[float]] = {}
+        self._pruned = time.monotonic()
 
     def check(self, user_id: int) -> None:
         """Count one question, or raise RateLimited when the user is over the limit."""
@@ -54,7 +55,8 @@ class UserRateLimit:
         if len(times) >= self.per_minute:
             raise RateLimited(self.window - (now - times[0]))
         times.append(now)
-        if len(self._seen) > 10_000:  # drop idle users so a flood of ids cannot grow this forever
+        if now - self._pruned >= self.window:  # once a window, forget idle users: memory follows active ones
+            self._pruned = now
             for uid in [u for u, t in self._seen.items() if not t or now - t[-1] >= self.window]:
                 del self._seen[uid]
 

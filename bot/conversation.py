@@ -69,6 +69,11 @@ class Conversations:
         task.cancel()
         return True
 
+    def _release(self, chat_id: int) -> None:
+        """Free the chat for its next question (only if the answer in flight is the current task's)."""
+        if self._inflight.get(chat_id) is asyncio.current_task():
+            del self._inflight[chat_id]
+
     def reset(self, chat_id: int) -> int:
         return self.store.reset(chat_id)
 
@@ -110,8 +115,11 @@ class Conversations:
                 raise RuntimeError("the answerer finished without a final Answer")
             typing.cancel()
             answer_id = self.store.save_answer(q.chat_id, q.text, answer.citations) if answer.citations else None
-            await reply.finish(split_html(answer_html(answer)), sources_button(answer_id))
+            # The person may reply the moment the answer shows, before Telegram's response reaches us:
+            # the exchange must be in the history and the chat free by then (else "still answering").
             self.store.add_exchange(q.chat_id, q.text, answer, self.keep)
+            self._release(q.chat_id)
+            await reply.finish(split_html(answer_html(answer)), sources_button(answer_id))
             latency = (time.monotonic() - q.received) * 1000
             self.store.record(q.user_id, q.chat_id, "answer", answer, latency)
             log.info("answered in chat %s: mode=%s answerable=%s %.0f ms", q.chat_id, answer.mode,

@@ -14,6 +14,7 @@ from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, Rep
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
 
+from .flood import PREVIEW, PreviewDropped
 from .render import draft_text
 
 log = logging.getLogger(__name__)
@@ -70,26 +71,33 @@ class AnswerReply:
         self.last = 0.0
 
     async def preview(self, text: str) -> None:
-        """Show the partial answer, unless the last preview was too recent (the final one always wins)."""
+        """Show the partial answer, unless the last preview was too recent (the final one always wins).
+        Previews use spare flood budget only: under load the limiter drops them (PreviewDropped)."""
         now = time.monotonic()
         body = draft_text(text)
         if now - self.last < self.interval or body == self.shown:
             return
-        self.last, self.shown = now, body
-        if self.draft:
-            try:
-                await self.bot.send_message_draft(self.chat_id, self.draft_id, body,
-                                                  message_thread_id=self.thread_id)
-                return
-            except TelegramError as exc:
-                log.info("drafts unavailable in chat %s (%s); streaming by edits", self.chat_id, exc)
-                self.draft, self.interval = False, EDIT_INTERVAL
+        self.last = now
+        spare = {"rate_limit_args": PREVIEW} if getattr(self.bot, "rate_limiter", None) else {}
         try:
+            if self.draft:
+                try:
+                    await self.bot.send_message_draft(self.chat_id, self.draft_id, body,
+                                                      message_thread_id=self.thread_id, **spare)
+                    self.shown = body
+                    return
+                except TelegramError as exc:
+                    log.info("drafts unavailable in chat %s (%s); streaming by edits", self.chat_id, exc)
+                    self.draft, self.interval = False, EDIT_INTERVAL
             if self.message is None:
                 self.message = await self.bot.send_message(self.chat_id, body, reply_parameters=self.reply,
-                                                           message_thread_id=self.thread_id)
+                                                           message_thread_id=self.thread_id, **spare)
             else:
-                await self.message.edit_text(body)
+                await self.bot.edit_message_text(body, chat_id=self.chat_id, message_id=self.message.message_id,
+                                                 **spare)
+            self.shown = body
+        except PreviewDropped:
+            pass  # the budget went to answers; the next preview (or the final answer) shows more
         except BadRequest as exc:
             if not _not_modified(exc):
                 raise

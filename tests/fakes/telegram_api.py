@@ -121,6 +121,11 @@ class BotApi:
     _lock: threading.RLock
     _buckets: dict[Any, _Bucket]
     _new: asyncio.Event | None
+    observers: list
+
+    def _observe(self, call: Call) -> None:
+        for observer in list(getattr(self, "observers", ())):
+            observer(call)
 
     def _take_fault(self, method: str) -> tuple[str, float] | None:
         raise NotImplementedError
@@ -172,6 +177,7 @@ class BotApi:
             await asyncio.sleep(fault[1])
         elif fault and fault[0] == "status":
             call.status = int(fault[1])
+            self._observe(call)
             return web.Response(status=call.status, text="<html>Bad Gateway</html>", content_type="text/html")
         elif fault and fault[0] == "drop":
             call.status = 0
@@ -189,8 +195,10 @@ class BotApi:
             body: dict[str, Any] = {"ok": False, "error_code": exc.code, "description": exc.description}
             if exc.retry_after is not None:
                 body["parameters"] = {"retry_after": exc.retry_after}
+            self._observe(call)
             return web.json_response(body, status=exc.code)
         call.result = result
+        self._observe(call)
         return web.json_response({"ok": True, "result": result})
 
     async def _download(self, request: web.Request) -> web.Response:

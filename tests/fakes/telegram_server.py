@@ -39,6 +39,9 @@ class FakeTelegram(BotApi):
         self.files: dict[str, tuple[str, bytes]] = {}
         self.webhook: dict[str, Any] | None = None
         self.faults: list[tuple[str | None, str, float]] = []  # (method or None, kind, arg)
+        # Called (on the server's thread; keep them quick) with every answered call: a benchmark
+        # can react to a reply the moment it arrives instead of scanning `calls`.
+        self.observers: list[Callable[[Call], None]] = []
         self._updates: list[dict] = []
         self._ids = itertools.count(1)
         self._msg_ids: dict[int, itertools.count] = {}

@@ -1,0 +1,116 @@
+"""The bot's flood limiter (answers wait their turn, previews give way, a 429 pauses one chat) and a
+follow-up sent the instant an answer shows (what bench/load.py found)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from fakes.bot_harness import USER, ScriptedAnswerer, bot_settings, running_bot
+from fakes.telegram_server import FakeTelegram
+from telegram.error import RetryAfter
+
+from bot.flood import PREVIEW, FloodLimiter, PreviewDropped
+
+Q1 = "서울관에는 스타트업이 몇 개 참여했나?"
+
+
+class Sent:
+    """Callbacks for process_request that record when each request would have gone out."""
+
+    def __init__(self, fail: dict[int, int] | None = None) -> None:
+        self.at: list[tuple[int, float]] = []
+        self.fail = dict(fail or {})  # chat -> how many 429s to answer first
+
+    def __call__(self, chat: int):
+        async def send() -> bool:
+            if self.fail.get(chat):
+                self.fail[chat] -= 1
+                raise RetryAfter(1)
+            self.at.append((chat, time.monotonic()))
+            return True
+        return send
+
+
+async def _message(limiter: FloodLimiter, sent: Sent, chat: int) -> object:
+    return await limiter.process_request(sent(chat), (), {}, "sendMessage", {"chat_id": chat}, None)
+
+
+async def _preview(limiter: FloodLimiter, sent: Sent, chat: int, endpoint: str = "sendMessageDraft") -> bool:
+    try:
+        await limiter.process_request(sent(chat), (), {}, endpoint, {"chat_id": chat}, PREVIEW)
+        return True
+    except PreviewDropped:
+        return False
+
+
+async def test_messages_keep_the_overall_rate_and_previews_only_use_spare_budget():
+    limiter = FloodLimiter(overall_per_sec=10)
+    await limiter.initialize()
+    sent = Sent()
+    assert await _preview(limiter, sent, 1)  # an idle bot shows previews
+    t0 = time.monotonic()
+    tasks = [asyncio.create_task(_message(limiter, sent, chat)) for chat in range(2, 22)]
+    await asyncio.sleep(0.05)
+    assert not await _preview(limiter, sent, 1)  # answers are waiting: the preview gives way at once
+    assert not await _preview(limiter, sent, 1, "editMessageText")
+    await asyncio.gather(*tasks)
+    took = time.monotonic() - t0
+    assert 0.9 <= took <= 2.0, took  # 20 messages, 9 tokens saved up (the preview took one): 1.1 s at 10/s
+    assert [c for c, _ in sent.at[1:]] == list(range(2, 22))  # in arrival order
+    await asyncio.sleep(0.5)
+    assert await _preview(limiter, sent, 1)  # budget refilled past the reserve
+    assert limiter.stats()["previews_dropped"] == 2
+
+
+async def test_a_429_pauses_its_chat_only_and_429s_in_two_chats_pause_everything():
+    limiter = FloodLimiter()
+    await limiter.initialize()
+    sent = Sent(fail={1: 1})
+    t0 = time.monotonic()
+    first = asyncio.create_task(_message(limiter, sent, 1))
+    await asyncio.sleep(0.05)
+    await _message(limiter, sent, 2)
+    assert time.monotonic() - t0 < 0.5  # another chat is not held up
+    assert not await _preview(limiter, sent, 1)  # nor does the paused chat get previews
+    await first
+    assert sent.at[-1][0] == 1 and sent.at[-1][1] - t0 >= 1.0  # retried after retry_after
+
+    sent = Sent(fail={3: 1, 4: 1})
+    t0 = time.monotonic()
+    await asyncio.gather(_message(limiter, sent, 3), _message(limiter, sent, 4))
+    await _message(limiter, sent, 5)
+    assert sent.at[-1][1] - t0 >= 1.0  # two chats limited at once: the bot's budget, everyone waits
+    assert limiter.stats()["global_pauses"] == 1 and limiter.stats()["http_429"] == 3
+
+
+async def test_a_groups_budget_keeps_a_reserve_for_answers():
+    limiter = FloodLimiter(group_per_min=5)  # reserve: 1 of 5
+    await limiter.initialize()
+    sent = Sent()
+    for _ in range(3):
+        await _message(limiter, sent, -100)
+    assert await _preview(limiter, sent, -100, "editMessageText")  # 2 left: one may go to a preview
+    assert not await _preview(limiter, sent, -100, "editMessageText")  # the last one is the answer's
+    await asyncio.wait_for(_message(limiter, sent, -100), 0.5)
+    assert await _preview(limiter, sent, 7)  # private chats have their own budget
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.3])
+async def test_a_follow_up_sent_the_moment_the_answer_shows_is_answered_with_its_history(tmp_path, service, delay):
+    answerer = ScriptedAnswerer(service, delay=delay)
+    follow_ups: list[dict] = []
+    with FakeTelegram() as tg:
+        def person(call) -> None:  # runs as the answer arrives, before the bot hears back from Telegram
+            if call.method == "sendMessage" and "reply_markup" in call.params and not follow_ups:
+                follow_ups.append(tg.message("그중 혁신상을 받은 기업은?"))
+
+        tg.observers.append(person)
+        async with running_bot(bot_settings(tg, tmp_path / "bot"), service, answerer):
+            tg.message(Q1)
+            await tg.wait("sendMessage", lambda c: c.params.get("chat_id") == USER and "reply_markup" in c.params
+                          and c.params.get("reply_parameters", {}).get("message_id") == 3, timeout=10)
+    assert not any("still answering" in str(c.params.get("text", "")) for c in tg.calls)
+    assert [q for q, _ in answerer.calls] == [Q1, "그중 혁신상을 받은 기업은?"]
+    assert [t.content for t in answerer.calls[1][1]][:1] == [Q1]  # the first exchange was in the history
