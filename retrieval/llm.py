@@ -99,15 +99,27 @@ def retry_after(exc: BaseException | None) -> float | None:
         return max(email.utils.mktime_tz(parsed) - time.time(), 0.0) if parsed else None
 
 
+def _kinds(exc: BaseException) -> set[str]:
+    # By name: the openai client may use httpx or its fork httpx2, whose classes are distinct.
+    return {c.__name__ for c in type(exc).__mro__}
+
+
 def describe(exc: BaseException) -> str:
-    """A short reason for the one-line note and the log (never a traceback)."""
-    if isinstance(exc, openai.APITimeoutError):
+    """A short reason for the one-line note and the log (never a traceback, never a parser's message)."""
+    root = exc  # LangChain wraps openai's error, which wraps the HTTP client's
+    while isinstance(root, openai.APIConnectionError) and root.__cause__ is not None:
+        root = root.__cause__
+    if isinstance(exc, openai.APITimeoutError) or "TimeoutException" in _kinds(root):
         return "timed out"
     if isinstance(exc, openai.APIStatusError):
         return f"HTTP {exc.status_code}"
-    if isinstance(exc, openai.APIConnectionError):
+    if "TransportError" in _kinds(root) and "ConnectError" not in _kinds(root):
+        return "connection lost"
+    if isinstance(exc, openai.APIConnectionError) or "ConnectError" in _kinds(root):
         return "cannot connect"
-    return str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+    if isinstance(exc, ValueError):  # events that are not JSON, a stream without chunks, an unknown reply shape
+        return "unreadable reply"
+    return type(exc).__name__
 
 
 class RetryPolicy:
