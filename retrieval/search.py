@@ -13,9 +13,16 @@ from .lexical import BM25Index
 from .models import Passage
 from .store import Records, VectorStore
 
-# Fusion weights, tuned on the shared dev QA set and checked on KorQuAD dev (see bench/).
-DENSE_WEIGHT = 0.5
+# Fusion, measured on KorQuAD 1.0 dev with bench/korquad.py (first 1000 questions; 1000-1999 held out;
+# R@1/R@5): dense alone .823/.974, BM25 alone .935/.990, RRF(k=60) .903/.987, the earlier min-max sum with
+# weight 0.5 .940/.992; this fusion .952/.996 (held out .934/.993). The dense weight is flat from 0.1 to 0.25
+# (within ±.003 R@1); z-scores, a fixed-width dense scale and 20-200 candidates all measured the same.
+# At full lexical coverage the dense side gets this share; as coverage falls it takes over (see `scores`).
+DENSE_WEIGHT = 0.2
 DENSE_CANDIDATES = 50
+# Dense similarities closer than this to the best one are not stretched over the whole [0, 1]: in an index
+# of a few chunks a 0.01 cosine difference would otherwise weigh as much as the clearest lexical evidence.
+DENSE_MIN_SPREAD = 0.05
 
 
 @dataclass
@@ -47,13 +54,14 @@ class Snapshot:
         )
 
 
-def _minmax(x: np.ndarray) -> np.ndarray:
-    lo, hi = float(x.min()), float(x.max())
-    return (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x)
+def _scale_dense(x: np.ndarray) -> np.ndarray:
+    hi = float(x.max())
+    lo = min(float(x.min()), hi - DENSE_MIN_SPREAD)
+    return (x - lo) / (hi - lo)
 
 
 class HybridSearcher:
-    """Scores every chunk by a weighted sum of normalized dense and BM25 scores."""
+    """Scores every chunk by a blend of normalized dense and BM25 scores, weighted by lexical coverage."""
 
     def __init__(self, store: VectorStore, embedder: Embedder, dense_weight: float = DENSE_WEIGHT,
                  candidates: int = DENSE_CANDIDATES) -> None:
@@ -63,7 +71,7 @@ class HybridSearcher:
         self.candidates = candidates
 
     def scores(self, snap: Snapshot, query: str, extra_terms: list[str] | None = None) -> np.ndarray:
-        """A fused score per chunk row of `snap` (higher is better)."""
+        """A fused score per chunk row of `snap` (higher is better, at most 1)."""
         n = len(snap)
         q_terms = terms(query) + list(extra_terms or [])
         lexical = snap.bm25.scores(q_terms)
@@ -75,8 +83,14 @@ class HybridSearcher:
             # Chunks outside the dense candidates get the floor of what was seen.
             dense[:] = sims.min()
             dense[[r for r, _ in rows]] = sims
-        w = self.dense_weight if lexical.max() > 0 else 1.0
-        return w * _minmax(dense) + (1 - w) * _minmax(lexical)
+            dense = _scale_dense(dense)
+        best = float(lexical.max())
+        # The lexical share shrinks with how much of the question the best BM25 match explains: an English
+        # question over Korean articles matches a stray word or two (or nothing), and then dense decides.
+        lex_share = (1 - self.dense_weight) * snap.bm25.coverage(q_terms, best)
+        if lex_share == 0:
+            return dense
+        return (1 - lex_share) * dense + lex_share * (lexical / best)
 
     def search(self, snap: Snapshot, query: str, k: int = 5,
                extra_terms: list[str] | None = None) -> list[Passage]:
