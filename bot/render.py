@@ -24,6 +24,14 @@ def attr(text: str) -> str:
     return html.escape(text, quote=True)
 
 
+def link(url: str, label: str = "link") -> str:
+    """' — <a href=…>label</a>' for a web address; '' for anything else (an article's url is data: a
+    javascript: or tg: link from an uploaded file must not become a link, and Telegram refuses odd ones)."""
+    if not re.match(r"https?://\S+$", url or "", re.IGNORECASE):
+        return ""
+    return f' — <a href="{attr(url)}">{esc(label)}</a>'
+
+
 def answer_html(answer: Answer) -> str:
     """The answer body: escaped text with its [n] markers, then any note in italics."""
     body = esc(answer.answer.strip()) or "…"
@@ -51,9 +59,7 @@ def sources_html(citations: Sequence[Citation]) -> str:
         return "No sources: that answer did not cite any article."
     blocks = ["<b>Sources</b>"]
     for c in citations:
-        head = f"<b>[{c.n}]</b> {esc(c.title or c.article_id)}"
-        if c.url:
-            head += f' — <a href="{attr(c.url)}">link</a>'
+        head = f"<b>[{c.n}]</b> {esc(c.title or c.article_id)}{link(c.url)}"
         blocks.append(f"{head}\n<blockquote expandable>{_mark_quote(c.passage or c.quote, c.quote)}</blockquote>")
     return "\n\n".join(blocks)
 

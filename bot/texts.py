@@ -13,7 +13,7 @@ from retrieval.models import ArticleInfo, IngestReport
 
 from .access import RateLimited
 from .conversation import Busy
-from .render import attr, esc
+from .render import esc, link
 
 USER_COMMANDS = [
     BotCommand("start", "What I know and how to ask"),
@@ -75,8 +75,7 @@ def articles_list(articles: Sequence[ArticleInfo]) -> str:
         return "No articles are indexed."
     lines = [f"<b>{len(articles)} article(s)</b>"]
     for a in articles:
-        link = f' — <a href="{attr(a.url)}">link</a>' if a.url else ""
-        lines.append(f"<code>{esc(a.id)}</code> {esc(a.title)} ({a.chunks} chunks){link}")
+        lines.append(f"<code>{esc(a.id)}</code> {esc(a.title)} ({a.chunks} chunks){link(a.url)}")
     return "\n".join(lines)
 
 

@@ -23,10 +23,10 @@ from .errors import LLMUnavailable
 from .extractive import NOT_IN_ARTICLE
 from .llm import PerLoop, RetryPolicy, add_usage, describe, text_of
 from .models import Answer, Passage, Turn
-from .prompting import (PROMPTS_DIR, answer_prompt, answer_vars, clean_rewrite, lang_of, load_prompt,
+from .prompting import (LANGUAGE, PROMPTS_DIR, answer_prompt, answer_vars, clean_rewrite, lang_of, load_prompt,
                         rewrite_prompt, rewrite_vars)
 from .service import ArticleService, validate_question
-from .verify import check
+from .verify import PreviewGuard, check
 
 log = logging.getLogger(__name__)
 NOTES = {
@@ -66,8 +66,11 @@ class LLMAnswerer:
             return rewrite | llm, answer | llm
 
         self._chains = PerLoop(chains)
-        # Our own instructions: a sentence copied from them is a leak, never an answer.
-        self.forbidden = [load_prompt("system", prompts_dir), load_prompt("answer", prompts_dir)]
+        # Our own instructions, as written and as the model sees them (placeholders filled in, both
+        # languages): a sentence copied from them is a leak, never an answer.
+        templates = [load_prompt("system", prompts_dir), load_prompt("answer", prompts_dir)]
+        self.forbidden = templates + [t.format(passages="", question="", language=LANGUAGE[lang],
+                                               refusal=NOT_IN_ARTICLE[lang]) for t in templates for lang in LANGUAGE]
 
     @property
     def rewrite_chain(self) -> Runnable:
@@ -223,9 +226,11 @@ class LLMAnswerer:
                 final = await asyncio.to_thread(self._finish, prep, NOT_IN_ARTICLE[prep.lang], history, t0)
             else:
                 parts: list[str] = []
+                preview = PreviewGuard(self.forbidden)  # a model that recites its prompt is not shown doing it
                 async for delta in self._astream_reply(prep.prompt_vars(), prep):
                     parts.append(delta)
-                    yield delta
+                    if shown := preview.feed(delta):
+                        yield shown
                 final = await asyncio.to_thread(self._finish, prep, "".join(parts), history, t0)
         except LLMUnavailable as exc:
             final = await asyncio.to_thread(self._unavailable, prep, history, t0, exc)

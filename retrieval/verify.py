@@ -17,6 +17,7 @@ from .models import Citation, Passage
 from .support import Claim, Rarity, Sentence, passage_index, squash, supports
 
 MIN_LEAK_CHARS = 20
+LEAK_WINDOW = 30  # squashed characters of our prompt that make a sentence a leak wherever they stand
 MARK = re.compile(r"\s*\[\s*(-?\d{1,3}(?:\s*[,，]\s*-?\d{1,3})*)\s*\]")
 # A sentence ends at terminal punctuation (plus closing quotes and any markers right after it) or a line break.
 _END = re.compile(r"[.!?。？！…]+[\"'”’」』)]*(?:\s*\[\s*-?\d{1,3}(?:\s*[,，]\s*-?\d{1,3})*\s*\])*(?=\s|$)|\n+")
@@ -65,8 +66,45 @@ def _after_absence(clause: str) -> str:
 
 
 def _leaked(sentence: str, forbidden: Sequence[str]) -> bool:
+    """A sentence copied from our prompt, or one that carries a long stretch of it (a rule quoted inside
+    a sentence that also says "the article does not mention it" would otherwise be kept unchecked)."""
     s = squash(MARK.sub("", sentence))
-    return len(s) >= MIN_LEAK_CHARS and any(s in f for f in forbidden)
+    if len(s) >= MIN_LEAK_CHARS and any(s in f for f in forbidden):
+        return True
+    return any(s[i:i + LEAK_WINDOW] in f for i in range(len(s) - LEAK_WINDOW + 1) for f in forbidden)
+
+
+class PreviewGuard:
+    """What of a streamed reply may be shown before the check: everything except a tail that could be
+    the start of our prompt; once the reply holds `MIN_LEAK_CHARS` of the prompt, nothing more."""
+
+    def __init__(self, forbidden: Sequence[str]) -> None:
+        self.forbidden = [squash(f) for f in forbidden]
+        self.text, self.shown, self.stopped = "", 0, False
+
+    def _in_prompt(self, tail: str) -> bool:
+        tail = squash(MARK.sub("", tail))
+        return any(tail in f for f in self.forbidden)
+
+    def feed(self, delta: str) -> str:
+        """Take the next piece of the reply; return the text that may be shown now ('' for none)."""
+        if self.stopped:
+            return ""
+        self.text += delta
+        # The shortest tail in the prompt starts at the smallest i whose text[i:] is in it; a suffix
+        # of a prompt substring is one too, so the test is monotone and a binary search finds i.
+        lo, hi = self.shown, len(self.text)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self._in_prompt(self.text[mid:]):
+                hi = mid
+            else:
+                lo = mid + 1
+        if len(squash(MARK.sub("", self.text[lo:]))) >= MIN_LEAK_CHARS:
+            self.stopped = True
+            return ""
+        out, self.shown = self.text[self.shown:lo], lo
+        return out
 
 
 def check(reply: str, passages: Sequence[Passage], *, refusals: Sequence[str] = (),
