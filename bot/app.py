@@ -44,9 +44,11 @@ class RedactSecret(logging.Filter):
         self.secret = secret
 
     def filter(self, record: logging.LogRecord) -> bool:
+        # Always freeze the message: PTB logs getFile's result dict and then puts the download URL (token
+        # and all) into that same dict, so a handler that formats later (a buffer, an error tracker) would
+        # see the token in args that were clean when logged.
         message = record.getMessage()
-        if self.secret in message:
-            record.msg, record.args = message.replace(self.secret, "<token>"), ()
+        record.msg, record.args = message.replace(self.secret, "<token>"), ()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text and self.secret in record.exc_text:
