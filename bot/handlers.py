@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 
 from telegram import LinkPreviewOptions, Message, MessageEntity, ReplyParameters, Update
 from telegram.constants import ChatType, ParseMode
@@ -26,6 +27,7 @@ from .access import addressed_text
 from .context import deps
 from .conversation import SOURCES_PREFIX, Question
 from .render import sources_html, split_html
+from .streaming import retrying
 
 log = logging.getLogger(__name__)
 Ctx = ContextTypes.DEFAULT_TYPE
@@ -162,9 +164,9 @@ async def on_error(update: object, context: Ctx) -> None:
             pass
     message = update.effective_message
     try:
-        await context.bot.send_message(
-            update.effective_chat.id, texts.error(exc), parse_mode=ParseMode.HTML,
-            reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True) if message else None)
+        await retrying(partial(
+            context.bot.send_message, update.effective_chat.id, texts.error(exc), parse_mode=ParseMode.HTML,
+            reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True) if message else None))
     except TelegramError as send_exc:
         log.warning("could not tell chat %s about the error: %s", update.effective_chat.id, send_exc)
 
@@ -174,7 +176,9 @@ async def reply_html(message: Message | None, html: str) -> None:
     if message is None:
         return
     for i, part in enumerate(split_html(html)):
-        await message.reply_html(part, do_quote=i == 0, link_preview_options=LinkPreviewOptions(is_disabled=True))
+        # Retried like answers: one 502 or dropped connection must not lose a command's reply.
+        await retrying(partial(message.reply_html, part, do_quote=i == 0,
+                               link_preview_options=LinkPreviewOptions(is_disabled=True)))
 
 
 def register(app: Application) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from telegram import BotCommand
-from telegram.error import TelegramError
+from telegram.error import TelegramError, TimedOut
 
 from retrieval.errors import ArticlebotError, ArticleNotFound, InputError, LLMUnavailable, SourceError, StoreUnavailable
 from retrieval.models import ArticleInfo, IngestReport
@@ -130,6 +130,9 @@ def error(exc: BaseException | None) -> str:
         return f"That did not work: {_said(exc)}"
     if isinstance(exc, ArticlebotError):
         return f"Sorry: {_said(exc)}"
+    if isinstance(exc, TimedOut):  # unlike a refusal, the reply may well have arrived (it is not resent)
+        return ("Telegram did not confirm my reply in time, so it may not have reached you. "
+                "If it did not, please ask again.")
     if isinstance(exc, TelegramError):
         return "Sorry, Telegram did not accept my reply. Please try again."
     return "Sorry, something went wrong on my side (it has been logged). Please try again."
