@@ -1,8 +1,8 @@
 """Floors on the shared dev set (../shared/eval), read at test time, with the real embedder.
 
-The floors are deliberately modest: retrieval/extractive.py is being tuned, and these only catch a
-collapse (everything refused, refusals broken, follow-ups ignored). Raise them as the scores rise.
-Scores when the floors were set are noted next to each.
+The set is small (11 answerable, 4 unanswerable, 2 follow-up turns), so each floor sits one item below
+the score it had when set: a real regression fails, while one borderline sentence choice does not.
+Scores when the floors were set are noted next to each; raise them as the scores rise.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from retrieval.evaluation import evaluate, read_jsonl
 
 pytestmark = pytest.mark.slow
 
-HIT_RATE_FLOOR = 0.6  # answerable questions answered with their keys, cited (scored 0.818 = 9/11)
+HIT_RATE_FLOOR = 0.72  # answerable questions answered with their keys, cited (scored 0.818 = 9/11)
 REFUSAL_FLOOR = 0.75  # unanswerable questions declined with nothing cited (scored 1.0 = 4/4)
 FOLLOWUP_FLOOR = 0.5  # later turns of conversations (scored 1.0 = 2/2)
 
