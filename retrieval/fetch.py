@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+import time
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -118,7 +119,11 @@ def fetch(
     timeout: float = 20.0,
     max_redirects: int = 5,
 ) -> Page:
-    """GET `url`, following redirects by hand so every hop passes `check_url`."""
+    """GET `url`, following redirects by hand so every hop passes `check_url`.
+
+    `timeout` bounds each read and also the whole download: httpx's timeouts are per read, so a server
+    trickling a byte a second would otherwise hold an admin's /add for as long as it liked."""
+    deadline = time.monotonic() + timeout
     headers = {"User-Agent": "articlebot/0.1 (+https://github.com/articlebot)"}
     with httpx.Client(timeout=timeout, follow_redirects=False, headers=headers) as client:
         for _ in range(max_redirects + 1):
@@ -137,6 +142,8 @@ def fetch(
                         size += len(chunk)
                         if size > max_bytes:
                             raise SourceError(f"{url} is larger than {max_bytes // 1_000_000} MB")
+                        if time.monotonic() > deadline:
+                            raise SourceError(f"{url} took longer than {timeout:.0f} s to download")
                         chunks.append(chunk)
                     ctype = resp.headers.get("content-type", "")
                     return Page(url=url, text=decode(b"".join(chunks), ctype), content_type=ctype)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -199,6 +200,38 @@ def test_url_larger_than_the_limit_is_refused(pages):
     url = pages.add("/big", ("가" * 2000).encode(), content_type="text/plain; charset=utf-8")
     with pytest.raises(SourceError, match="larger than"):
         fetch(url, max_bytes=1000)
+
+
+def test_a_page_that_trickles_in_is_cut_off_at_the_timeout():
+    """Each read arrives in time, but the whole download would take minutes."""
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def trickle() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(4096)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\n")
+            while not stop.wait(0.1):
+                try:
+                    conn.sendall(b"x")
+                except OSError:
+                    return
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(SourceError, match="longer than 1 s"):
+            fetch(f"http://127.0.0.1:{listener.getsockname()[1]}/slow", timeout=1)
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(5)
+    assert time.monotonic() - started < 5
 
 
 def test_unreachable_url_is_a_source_error():
