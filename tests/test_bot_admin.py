@@ -9,14 +9,9 @@ from contextlib import asynccontextmanager
 from conftest import DEFAULT_ARTICLE, DEFAULT_ID, make_service
 from fakes.bot_harness import ADMIN, USER, ScriptedAnswerer, bot_settings, from_bot, running_bot
 from fakes.embedder import HashEmbedder
+from fakes.http import NEWS_PAGE
 from fakes.telegram_server import FakeTelegram
 
-PAGE = """<html><head><title>부산항 물동량 사상 최대</title></head><body><article>
-<h1>부산항 물동량 사상 최대</h1>
-<p>부산항만공사는 지난해 부산항의 컨테이너 물동량이 2,440만 TEU로 사상 최대를 기록했다고 밝혔다.</p>
-<p>환적 화물이 크게 늘어난 것이 주된 원인으로 분석됐으며, 공사는 올해 목표를 2,500만 TEU로 잡았다.</p>
-<p>공사 관계자는 신항 7부두 개장으로 처리 능력이 늘어난 점도 영향을 미쳤다고 설명했다.</p>
-</article></body></html>"""
 
 
 class SlowEmbedder(HashEmbedder):
@@ -88,7 +83,7 @@ async def test_admin_reload_reports_progress_while_other_chats_keep_getting_answ
 
 
 async def test_add_url_is_refused_for_loopback_unless_private_urls_are_allowed(tmp_path, data_dir, embedder, pages):
-    url = pages.add("/news/busan.html", PAGE)
+    url = pages.add("/news/busan.html", NEWS_PAGE)
     guarded = make_service(data_dir, embedder, [DEFAULT_ARTICLE], allow_private_urls=False)
     guarded.open()
     async with admin_bot(tmp_path, guarded) as (tg, _):

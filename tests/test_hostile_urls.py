@@ -14,6 +14,7 @@ import pytest
 from conftest import DEFAULT_ARTICLE, make_service
 from fakes.bot_harness import ADMIN, ScriptedAnswerer, bot_settings, from_bot, running_bot
 from fakes.embedder import HashEmbedder
+from fakes.http import NEWS_PAGE
 from fakes.telegram_server import FakeTelegram
 
 from retrieval import fetch as fetch_mod
@@ -21,12 +22,6 @@ from retrieval.errors import BlockedURLError, SourceError
 from retrieval.fetch import check_url, fetch
 from retrieval.sources import load_source
 
-ARTICLE = """<html><head><title>부산항 물동량 사상 최대</title></head><body><article>
-<h1>부산항 물동량 사상 최대</h1>
-<p>부산항만공사는 지난해 부산항의 컨테이너 물동량이 2,440만 TEU로 사상 최대를 기록했다고 밝혔다.</p>
-<p>환적 화물이 크게 늘어난 것이 주된 원인으로 분석됐으며, 공사는 올해 목표를 2,500만 TEU로 잡았다.</p>
-<p>공사 관계자는 신항 7부두 개장으로 처리 능력이 늘어난 점도 영향을 미쳤다고 설명했다.</p>
-</article></body></html>"""
 LOGIN_PAGE = """<html><head><title>로그인</title></head><body><nav><a href="/">홈</a> <a href="/news">뉴스</a></nav>
 <form><input name="id"><input name="pw" type="password"><button>로그인</button></form></body></html>"""
 
@@ -89,7 +84,7 @@ def loopback_is_public(monkeypatch) -> None:
 class RecordingServer:
     """An HTTP server on 127.0.0.1 that answers every GET with `body` and records (path, Host header)."""
 
-    def __init__(self, body: str = ARTICLE) -> None:
+    def __init__(self, body: str = NEWS_PAGE) -> None:
         self.seen: list[tuple[str, str]] = []
         server = self
 
@@ -162,7 +157,7 @@ def test_a_public_name_passes_and_the_checked_address_is_returned(resolver):
 
 def test_the_guard_refuses_a_loopback_server_before_any_request(pages):
     url = pages.add("/go", b"", status=302, content_type="text/plain", Location="/secret")
-    pages.add("/secret", ARTICLE)
+    pages.add("/secret", NEWS_PAGE)
     with pytest.raises(BlockedURLError):
         fetch(url, allow_private=False)
     with pytest.raises(BlockedURLError):
@@ -177,7 +172,7 @@ def test_the_guard_refuses_a_loopback_server_before_any_request(pages):
 def test_a_redirect_to_a_private_address_is_refused_at_that_hop(pages, resolver, loopback_is_public, location):
     resolver["intranet.example"] = ["10.0.0.7"]
     resolver["localhost.localdomain.example"] = ["127.0.0.2"]
-    pages.add("/secret", ARTICLE)
+    pages.add("/secret", NEWS_PAGE)
     pages.add("/hop2", b"", status=301, content_type="text/plain", Location=location.format(port=pages.port))
     first = pages.add("/hop1", b"", status=302, content_type="text/plain", Location="/hop2")
     with pytest.raises(SourceError) as info:
@@ -218,7 +213,7 @@ async def _admin_says(tg: FakeTelegram, text: str, contains: str, method: str = 
 
 
 async def test_add_refuses_hostile_and_malformed_urls_with_a_clear_message(tmp_path, pages):
-    pages.add("/secret", ARTICLE)
+    pages.add("/secret", NEWS_PAGE)
     service = make_service(tmp_path / "data", HashEmbedder(), [DEFAULT_ARTICLE], allow_private_urls=False)
     service.open()
     before = service.snapshot().collection

@@ -6,6 +6,14 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+# A small news page in the shape real sites serve: trafilatura finds its main text.
+NEWS_PAGE = """<html><head><title>부산항 물동량 사상 최대</title></head><body><article>
+<h1>부산항 물동량 사상 최대</h1>
+<p>부산항만공사는 지난해 부산항의 컨테이너 물동량이 2,440만 TEU로 사상 최대를 기록했다고 밝혔다.</p>
+<p>환적 화물이 크게 늘어난 것이 주된 원인으로 분석됐으며, 공사는 올해 목표를 2,500만 TEU로 잡았다.</p>
+<p>공사 관계자는 신항 7부두 개장으로 처리 능력이 늘어난 점도 영향을 미쳤다고 설명했다.</p>
+</article></body></html>"""
+
 
 @dataclass
 class Route:
