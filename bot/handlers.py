@@ -37,8 +37,12 @@ KNOWN_COMMANDS = {c.command for c in texts.USER_COMMANDS + texts.ADMIN_COMMANDS}
 
 
 async def gate(update: Update, context: Ctx) -> None:
-    """Stop updates from outside the allow-lists before any handler sees them."""
-    if deps(context).access.allows(update):
+    """Stop updates from outside the allow-lists, and updates delivered again, before any handler sees them."""
+    d = deps(context)
+    if not d.store.first_delivery(context.bot.id, update.update_id):
+        log.info("update %s was delivered again; skipped", update.update_id)
+        raise ApplicationHandlerStop
+    if d.access.allows(update):
         return
     chat = update.effective_chat
     if update.callback_query:

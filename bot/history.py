@@ -26,11 +26,16 @@ CREATE INDEX IF NOT EXISTS turns_by_chat ON turns(chat_id, id);
 CREATE TABLE IF NOT EXISTS answers(id INTEGER PRIMARY KEY, chat_id INTEGER NOT NULL, question TEXT NOT NULL,
     citations TEXT NOT NULL, created REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS answers_by_chat ON answers(chat_id, id);
+CREATE TABLE IF NOT EXISTS updates(bot_id INTEGER NOT NULL, update_id INTEGER NOT NULL, created REAL NOT NULL,
+    PRIMARY KEY(bot_id, update_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY, user_id INTEGER, chat_id INTEGER, kind TEXT NOT NULL,
     mode TEXT, answerable INTEGER, latency_ms REAL, prompt_tokens INTEGER DEFAULT 0,
     completion_tokens INTEGER DEFAULT 0, created REAL NOT NULL);
 """
 KEEP_ANSWERS = 50  # per chat: enough for Sources buttons on recent answers
+# Telegram keeps an unconfirmed update for at most 24 hours, so no update comes again later than that.
+KEEP_UPDATE_IDS_S = 2 * 86400
+PRUNE_EVERY = 1000  # updates between prunes of the seen-update table
 
 
 class BotStore:
@@ -41,6 +46,7 @@ class BotStore:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
+        self._since_prune = 0
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             # WAL + NORMAL: a crash cannot corrupt the file, only a power cut may lose the last commits;
@@ -55,6 +61,21 @@ class BotStore:
     def _q(self, sql: str, args: Sequence[Any] = ()) -> list[tuple]:
         with self._lock:
             return self._db.execute(sql, args).fetchall()
+
+    # ----- updates -------------------------------------------------------------------------
+    def first_delivery(self, bot_id: int, update_id: int) -> bool:
+        """True the first time this update arrives. Telegram sends again what was never confirmed (the
+        bot stopped while getUpdates could not reach it; a webhook reply got lost): handled once only."""
+        now = time.time()
+        with self._lock, self._db:
+            self._db.execute("BEGIN")
+            new = self._db.execute("INSERT OR IGNORE INTO updates(bot_id, update_id, created) VALUES (?,?,?)",
+                                   (bot_id, update_id, now)).rowcount == 1
+            self._since_prune += 1
+            if self._since_prune >= PRUNE_EVERY:  # ids are not always increasing: prune by age
+                self._since_prune = 0
+                self._db.execute("DELETE FROM updates WHERE created < ?", (now - KEEP_UPDATE_IDS_S,))
+        return new
 
     # ----- history -------------------------------------------------------------------------
     def history(self, chat_id: int, limit: int) -> list[Turn]:
