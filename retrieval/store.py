@@ -15,6 +15,10 @@ from .errors import StoreUnavailable
 T = TypeVar("T")
 META = "articlebot-meta"
 PREFIX = "articlebot-v"
+# Per request to a Chroma server. chromadb's HttpClient sets no timeout at all, so a server that hangs
+# (frozen, or a network that drops packets) would hold a question, and its worker thread, forever.
+SERVER_TIMEOUT = 20.0
+SERVER_CONNECT_TIMEOUT = 5.0
 
 
 @dataclass
@@ -34,7 +38,16 @@ def make_client(data_dir: Path, host: str | None = None, port: int = 8000):
     settings = ChromaSettings(anonymized_telemetry=False)
     try:
         if host:
-            return chromadb.HttpClient(host=host, port=port, settings=settings)
+            import httpx
+
+            # Creating the client already talks to the server, unbounded: check it answers first.
+            url = httpx.URL(scheme="http", host=host, port=port, path="/api/v2/heartbeat")
+            httpx.get(url, timeout=SERVER_CONNECT_TIMEOUT).raise_for_status()
+            client = chromadb.HttpClient(host=host, port=port, settings=settings)
+            session = getattr(getattr(client, "_server", None), "_session", None)
+            if isinstance(session, httpx.Client):
+                session.timeout = httpx.Timeout(SERVER_TIMEOUT, connect=SERVER_CONNECT_TIMEOUT)
+            return client
         data_dir.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=settings)
     except Exception as exc:  # chromadb raises bare ValueError/ConnectionError here
