@@ -1,17 +1,22 @@
 """Telegram's flood limits, kept before sending: answers wait their turn, streaming previews give way.
 
-Telegram allows a bot about 30 messages a second overall and 20 a minute in a group, and answers a
-429 with `retry_after` beyond that. PTB's AIORateLimiter queues every request first come, first
-served, so under load the drafts and placeholder edits of a streaming answer (several per answer)
-queue ahead of the final answers and use most of the budget; and any 429 halts every chat. Here:
+Telegram allows a bot about 30 messages a second overall, 20 a minute in a group and about one a
+second in a chat (short bursts pass), and answers a 429 with `retry_after` beyond that. PTB's
+AIORateLimiter queues every request first come, first served, so under load the drafts and
+placeholder edits of a streaming answer (several per answer) queue ahead of the final answers and use
+most of the budget; and any 429 halts every chat. Here:
 
   * messages (answers, replies, errors) wait for the budget in arrival order; a message waiting for
     its group's per-minute budget or for its chat's retry_after does not hold up other chats;
   * previews (drafts, the streaming placeholder and its edits: `rate_limit_args=PREVIEW`) are sent
     only from spare budget: when no message is waiting and some budget stays in reserve; otherwise
-    they are dropped at once (PreviewDropped) and the stream goes on;
+    they are dropped at once (PreviewDropped) and the stream goes on. A placeholder or edit also
+    leaves the chat's last message of a burst to the answer (bench/load.py --groups: a group answer
+    is a placeholder + its final edit, so a quick follow-up's final edit met a 429 and waited 1 s);
   * a 429 pauses that chat for `retry_after` (the message is then retried); 429s in two chats
     within that time mean the bot's overall budget is exceeded, and everything pauses.
+Messages never wait for a chat's own budget (Telegram's per-chat limit is loose: a 429 is retried),
+but they spend it, so previews see it.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from telegram.ext import BaseRateLimiter
 log = logging.getLogger(__name__)
 PREVIEW = "preview"  # rate_limit_args for a streaming preview: sent only from spare budget
 NOT_MESSAGES = {"sendChatAction", "answerCallbackQuery", "getFile", "getMe", "getUpdates"}
-MAX_TRACKED = 1000  # per-group buckets and chat pauses kept before idle ones are dropped
+MAX_TRACKED = 1000  # per-group and per-chat buckets and chat pauses kept before idle ones are dropped
 
 
 class PreviewDropped(Exception):
@@ -55,6 +60,18 @@ class Bucket:
         self.tokens -= 1
 
 
+def _tracked(buckets: dict[Any, Bucket], key: Any, rate: float, capacity: float) -> Bucket:
+    """The bucket of `key`, made on first use; past MAX_TRACKED, idle ones (full again) are forgotten."""
+    bucket = buckets.get(key)
+    if bucket is None:
+        if len(buckets) >= MAX_TRACKED:
+            now = time.monotonic()
+            for k in [k for k, b in buckets.items() if b.level(now) >= b.capacity]:
+                del buckets[k]
+        bucket = buckets[key] = Bucket(rate, capacity)
+    return bucket
+
+
 def _retry_after(exc: RetryAfter) -> float:
     return exc._retry_after.total_seconds()  # int or timedelta in `retry_after`, depending on PTB's settings
 
@@ -66,13 +83,17 @@ class FloodLimiter(BaseRateLimiter[str]):
     not evenly; sending at exactly Telegram's rate, any bunching under load is a 429 (1 s lost)."""
 
     def __init__(self, overall_per_sec: float = 29.0, group_per_min: float = 20.0, *, max_retries: int = 3,
-                 reserve: float = 0.2) -> None:
+                 reserve: float = 0.2, chat_per_sec: float = 1.0, chat_burst: float = 3.0) -> None:
         self.overall = Bucket(overall_per_sec, overall_per_sec)
         self.group_rate, self.group_capacity = group_per_min / 60, group_per_min
+        self.chat_rate, self.chat_capacity = chat_per_sec, chat_burst
         self.max_retries = max_retries
-        # Previews leave this share of a budget untouched, so a burst of answers goes out at once.
+        # Previews leave this share of a budget untouched, so a burst of answers goes out at once;
+        # in a chat, one message: the answer's.
         self.reserve_overall, self.reserve_group = reserve * overall_per_sec, reserve * group_per_min
+        self.reserve_chat = 1.0
         self.groups: dict[Any, Bucket] = {}
+        self.chats: dict[Any, Bucket] = {}
         self.paused: dict[Any, float] = {}  # chat (or None: everything) -> until (monotonic)
         self.last_429: tuple[Any, float] | None = None
         self.queued = 0  # messages waiting for the overall budget
@@ -89,20 +110,16 @@ class FloodLimiter(BaseRateLimiter[str]):
     def stats(self) -> dict[str, Any]:
         return {**self.counts, "waited_s": round(self.counts["waited_s"], 3),
                 "max_wait_s": round(self.counts["max_wait_s"], 3), "groups_tracked": len(self.groups),
-                "pauses_tracked": len(self.paused)}
+                "chats_tracked": len(self.chats), "pauses_tracked": len(self.paused)}
 
     # ----- budgets -------------------------------------------------------------------------------
     def _group(self, chat: Any) -> Bucket | None:
         if not (isinstance(chat, str) or isinstance(chat, int) and chat < 0):
             return None
-        bucket = self.groups.get(chat)
-        if bucket is None:
-            if len(self.groups) >= MAX_TRACKED:  # forget groups whose budget is full again (idle)
-                now = time.monotonic()
-                for key in [k for k, b in self.groups.items() if b.level(now) >= b.capacity]:
-                    del self.groups[key]
-            bucket = self.groups[chat] = Bucket(self.group_rate, self.group_capacity)
-        return bucket
+        return _tracked(self.groups, chat, self.group_rate, self.group_capacity)
+
+    def _chat(self, chat: Any) -> Bucket:
+        return _tracked(self.chats, chat, self.chat_rate, self.chat_capacity)
 
     def _paused(self, chat: Any, now: float) -> float:
         """Seconds this chat must still wait after a 429 (its own or the bot's)."""
@@ -146,11 +163,12 @@ class FloodLimiter(BaseRateLimiter[str]):
                     self.overall.take(now)
                     if group:
                         group.take(now)
+                    self._chat(chat).take(now)  # spent, not waited for: previews see it
                     return
             finally:
                 self.queued -= 1
 
-    def _spare(self, chat: Any) -> bool:
+    def _spare(self, chat: Any, endpoint: str) -> bool:
         """Whether a preview may take budget now without delaying any message."""
         now = time.monotonic()
         if self.queued or self._paused(chat, now) or self.overall.level(now) < 1 + self.reserve_overall:
@@ -158,9 +176,12 @@ class FloodLimiter(BaseRateLimiter[str]):
         group = self._group(chat)
         if group is not None and group.level(now) < 1 + self.reserve_group:
             return False
-        self.overall.take(now)
-        if group is not None:
-            group.take(now)
+        own = None if endpoint == "sendMessageDraft" else self._chat(chat)  # a draft is no message in the chat
+        if own is not None and own.level(now) < 1 + self.reserve_chat:
+            return False
+        for bucket in (self.overall, group, own):
+            if bucket is not None:
+                bucket.take(now)
         return True
 
     # ----- PTB's hook ----------------------------------------------------------------------------
@@ -175,7 +196,7 @@ class FloodLimiter(BaseRateLimiter[str]):
         except (TypeError, ValueError):
             pass  # @channelusername
         if rate_limit_args == PREVIEW or endpoint == "sendMessageDraft":
-            if not self._spare(chat):
+            if not self._spare(chat, endpoint):
                 self.counts["previews_dropped"] += 1
                 raise PreviewDropped(endpoint)
             self.counts["previews"] += 1

@@ -86,7 +86,7 @@ async def test_a_429_pauses_its_chat_only_and_429s_in_two_chats_pause_everything
 
 
 async def test_a_groups_budget_keeps_a_reserve_for_answers():
-    limiter = FloodLimiter(group_per_min=5)  # reserve: 1 of 5
+    limiter = FloodLimiter(group_per_min=5, chat_burst=10)  # reserve: 1 of 5; the chat's own budget aside
     await limiter.initialize()
     sent = Sent()
     for _ in range(3):
@@ -95,6 +95,26 @@ async def test_a_groups_budget_keeps_a_reserve_for_answers():
     assert not await _preview(limiter, sent, -100, "editMessageText")  # the last one is the answer's
     await asyncio.wait_for(_message(limiter, sent, -100), 0.5)
     assert await _preview(limiter, sent, 7)  # private chats have their own budget
+
+
+async def test_a_placeholder_or_edit_leaves_the_chats_last_message_to_the_answer():
+    limiter = FloodLimiter()  # a chat: about 1 message/s, bursts of 3
+    await limiter.initialize()
+    sent = Sent()
+    assert await _preview(limiter, sent, -100, "sendMessage")  # a group answer streams into a placeholder
+    await _message(limiter, sent, -100)  # ... and ends with its final edit
+    # A follow-up answered within the second: its placeholder would take the burst's last message and
+    # the final edit would meet a 429 (1 s lost). It gives way; the answer is sent as a new message.
+    assert not await _preview(limiter, sent, -100, "sendMessage")
+    assert not await _preview(limiter, sent, -100, "editMessageText")
+    await asyncio.wait_for(_message(limiter, sent, -100), 0.5)  # messages never wait for the chat's budget
+    assert await _preview(limiter, sent, -100 - 1, "sendMessage")  # another chat has its own
+    for _ in range(3):
+        await _message(limiter, sent, 7)
+    assert not await _preview(limiter, sent, 7, "editMessageText")
+    assert await _preview(limiter, sent, 7, "sendMessageDraft")  # a draft is no message in the chat
+    await asyncio.sleep(2.1)  # 1 message/s: two more, one of them spare
+    assert await _preview(limiter, sent, -100, "editMessageText")
 
 
 @pytest.mark.parametrize("delay", [0.0, 0.3])
