@@ -5,7 +5,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test bench eval sync clean
+.PHONY: run test bench bench-load eval sync clean
 
 run: $(VENV)/.synced
 	@$(VENV)/bin/articlebot run
@@ -15,6 +15,9 @@ test: $(VENV)/.synced
 
 bench: $(VENV)/.synced
 	$(VENV)/bin/python bench/korquad.py $(BENCH_ARGS)
+
+bench-load: $(VENV)/.synced
+	$(VENV)/bin/python bench/load.py $(LOAD_ARGS)
 
 eval: $(VENV)/.synced
 	$(VENV)/bin/articlebot eval ../shared/eval/seed_article_dev.jsonl ../shared/eval/seed_followups_dev.jsonl
