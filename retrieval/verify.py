@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .citations import CitationBook
 from .models import Citation, Passage
@@ -65,6 +66,13 @@ def _after_absence(clause: str) -> str:
     return clause[cut + 1 :] if cut != -1 else clause
 
 
+@lru_cache(maxsize=8)
+def _squashed(texts: tuple[str, ...]) -> tuple[str, ...]:
+    """Our prompt texts as compared: the same few (about 5 KB) for every answer, so squashed once, not per
+    answer and again per preview (0.4 ms each time, on the event loop for the preview; bench/load.py)."""
+    return tuple(squash(t) for t in texts)
+
+
 def _leaked(sentence: str, forbidden: Sequence[str]) -> bool:
     """A sentence copied from our prompt, or one that carries a long stretch of it (a rule quoted inside
     a sentence that also says "the article does not mention it" would otherwise be kept unchecked)."""
@@ -79,7 +87,7 @@ class PreviewGuard:
     the start of our prompt; once the reply holds `MIN_LEAK_CHARS` of the prompt, nothing more."""
 
     def __init__(self, forbidden: Sequence[str]) -> None:
-        self.forbidden = [squash(f) for f in forbidden]
+        self.forbidden = _squashed(tuple(forbidden))
         self.text, self.shown, self.stopped = "", 0, False
 
     def _in_prompt(self, tail: str) -> bool:
@@ -118,7 +126,7 @@ def check(reply: str, passages: Sequence[Passage], *, refusals: Sequence[str] = 
     """
     index = [passage_index(p.text) for p in passages]
     rarity = Rarity(index)
-    squashed_forbidden = [squash(f) for f in forbidden]
+    squashed_forbidden = _squashed(tuple(forbidden))
     squashed_refusals = {squash(r) for r in refusals}
     book = CitationBook()
     parts: list[str] = []
