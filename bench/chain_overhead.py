@@ -11,10 +11,8 @@ server, i.e. what a person waits before a streaming model can start typing (rewr
 The real E5 embedder is used unless --fake-embedder (then retrieval cost is nearly nil); its cache
 of recent query vectors is emptied before every question, since a new question is the usual case.
 
-E5 runs on OpenMP (libgomp): every thread that calls it gets its own thread pool, and idle pools
-spin-wait. After `asyncio.to_thread` workers have used E5, a call from another thread competes with
-those spinning pools: on a 2-CPU machine sync retrieval measured ~105 ms p50 instead of ~27 ms.
-Run with OMP_WAIT_POLICY=PASSIVE to see the figures without that effect.
+E5's OpenMP workers wait passively (retrieval/embeddings.py says why); most of "retrieve" is E5
+embedding the question.
 """
 
 from __future__ import annotations
@@ -31,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from fakes.openai_server import FakeOpenAI, is_rewrite, passages_in, question_in, sentence_with  # noqa: E402
+from fakes.openai_server import FakeOpenAI, is_rewrite, quote_first_passage  # noqa: E402
 
 from retrieval.chain import LLMAnswerer  # noqa: E402
 from retrieval.llm import chat_model  # noqa: E402
@@ -46,17 +44,6 @@ QUESTIONS = [
 ]
 FOLLOW_UP = ([Turn("user", "서울관을 둘러본 사람은 누구야?"), Turn("assistant", "장 회장입니다 [1].")],
              "그가 의미심장하다고 한 말은?")
-
-
-def model(body: dict) -> str:
-    """Zero-cost stand-in: quote the first passage's first sentence (or repeat the question)."""
-    if is_rewrite(body):
-        return question_in(body)
-    passages = passages_in(body)
-    if not passages:
-        return "기사에는 이 질문에 대한 내용이 나와 있지 않습니다."
-    first = passages[1]
-    return f"{sentence_with(first, first.split()[0]) or first[:80]} [1]"
 
 
 def pct(xs: list[float], p: float) -> float:
@@ -87,7 +74,7 @@ def main() -> None:
                                                        "  chain's own", "astream overhead", "  chain's own ",
                                                        "before LLM")}
     with FakeOpenAI() as fake:
-        fake.handler = model
+        fake.handler = quote_first_passage
         chain = LLMAnswerer(service, lambda: chat_model(model="fake-model", api_key="bench", base_url=fake.base_url,
                                                         timeout=10), retries=0)
         cases = [([], q) for q in QUESTIONS] + [FOLLOW_UP]

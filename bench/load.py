@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from loadkit import (GROUP_BURST, GROUP_PER_MIN, OVERALL_PER_SEC, ROOT, BotProcess, CancelledSends, Chat, People,
-                     RssSampler, dispatch_times, fake_model, flood_waits, ms)
+                     RssSampler, dispatch_times, flood_waits, ms)
 
 WARMUP_CHATS = 10
 # Targets from the issue.
@@ -153,14 +153,14 @@ def latencies(rig: Rig, turns: list[Any], calls: list[Any]) -> dict[str, Any]:
 
 def run(delay: float, args: argparse.Namespace) -> dict[str, Any]:
     """Warm-up and the waves against one bot process, with the LLM delayed by `delay` s."""
-    from fakes.openai_server import FakeOpenAI
+    from fakes.openai_server import FakeOpenAI, quote_first_passage
     from fakes.telegram_server import FakeTelegram, RateLimits
 
     work = Path(tempfile.mkdtemp(prefix="load-bench-"))
     limits = RateLimits(overall_per_sec=OVERALL_PER_SEC, group_per_min=GROUP_PER_MIN)
     load0, t0 = os.getloadavg(), time.monotonic()
     with FakeTelegram(rate_limits=limits) as tg, FakeOpenAI() as llm:
-        llm.handler, llm.delay = fake_model, delay
+        llm.handler, llm.delay = quote_first_passage, delay
         cfg = {"token": tg.token, "telegram_url": tg.base_url, "openai_url": llm.base_url, "data_dir": str(work)}
         bot = BotProcess(cfg, Path(os.environ.get("LOAD_BOT_LOG", work / "bot.log")), work)
         rss = RssSampler(bot.pid)

