@@ -75,6 +75,9 @@ class Conversations:
             del self._inflight[chat_id]
 
     def reset(self, chat_id: int) -> int:
+        """Forget this chat's history. An answer in flight is stopped too: it would otherwise add its
+        exchange to the history just forgotten."""
+        self.cancel(chat_id)
         return self.store.reset(chat_id)
 
     async def ask(self, bot: Bot, q: Question) -> Answer | None:

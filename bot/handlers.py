@@ -67,7 +67,7 @@ async def help_command(update: Update, context: Ctx) -> None:
 
 
 async def reset(update: Update, context: Ctx) -> None:
-    """/reset: forget this chat's history."""
+    """/reset: forget this chat's history (and stop an answer in flight)."""
     deps(context).conversations.reset(update.effective_chat.id)
     await reply_html(update.effective_message, texts.RESET_DONE)
 

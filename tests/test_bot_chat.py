@@ -86,6 +86,19 @@ async def test_reset_forgets_this_chat_only(tmp_path, service):
         assert len(answerer.calls[-1][1]) == 2
 
 
+async def test_reset_during_an_answer_stops_it_so_nothing_lands_in_the_forgotten_history(tmp_path, service):
+    answerer = ScriptedAnswerer(service, pieces=4, delay=1.5)
+    async with chatting(tmp_path, service, answerer) as (tg, _, app):
+        tg.message(Q1)
+        await tg.wait("sendChatAction", from_bot(USER))
+        await ask(tg, "/reset", contains="forgot")
+        await asyncio.sleep(2.0)  # past the moment the answer would have been sent
+        assert not tg.find("sendMessage", from_bot(USER, "답변"))
+        assert app.bot_data["articlebot"].store.history(USER, 10) == []
+        answerer.delay = 0
+        await ask(tg, Q1)  # the chat is free again
+
+
 async def test_html_in_questions_and_answers_is_escaped(tmp_path, service):
     nasty = "<script>alert('x')</script> & <b>오세훈</b> 시장?"
     async with chatting(tmp_path, service) as (tg, _, _):
