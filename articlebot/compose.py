@@ -7,6 +7,7 @@ import os
 import warnings
 
 from retrieval.answer.offline import OfflineAnswerer
+from retrieval.answer.suggest import Suggester
 from retrieval.base import Answerer
 from retrieval.index.embeddings import Embedder, make_embedder
 from retrieval.index.store import VectorStore, make_client
@@ -51,6 +52,11 @@ def build_answerer(settings: Settings, service: ArticleService) -> Answerer:
         return OfflineAnswerer(service)
     # Imported here: the offline path never pays for loading langchain.
     from retrieval.llm.chain import LLMAnswerer
+
+    return LLMAnswerer(service, _llm_factory(settings), retries=settings.llm_retries, timeout=settings.llm_timeout)
+
+
+def _llm_factory(settings: Settings):
     from retrieval.llm.client import chat_model
 
     assert settings.openai_api_key is not None  # llm_enabled says so
@@ -60,4 +66,17 @@ def build_answerer(settings: Settings, service: ArticleService) -> Answerer:
         return chat_model(model=settings.llm_model, api_key=key, base_url=settings.openai_base_url,
                           timeout=settings.llm_timeout)
 
-    return LLMAnswerer(service, make_llm, retries=settings.llm_retries, timeout=settings.llm_timeout)
+    return make_llm
+
+
+def build_suggester(settings: Settings, service: ArticleService, answerer: Answerer) -> Suggester | None:
+    """Suggested questions (None when switched off): written by the model when there is one, else made
+    from the article's sentences; either way only those `answerer` answers are offered."""
+    if not settings.suggestions:
+        return None
+    if not settings.llm_enabled:
+        return Suggester(service, answerer)
+    from retrieval.llm.suggest import LLMQuestions
+
+    return Suggester(service, answerer, LLMQuestions(_llm_factory(settings), retries=settings.llm_retries,
+                                                     timeout=settings.llm_timeout))

@@ -14,15 +14,17 @@ from telegram import Update
 from telegram.ext import Application
 
 from articlebot.settings import Settings, SettingsError
+from retrieval.answer.suggest import Suggester
 from retrieval.base import Answerer
 from retrieval.service import ArticleService
 
-from . import admin, handlers
+from . import admin, choose, handlers
 from .access import Access, UserRateLimit
 from .context import KEY, Deps
 from .conversation import Conversations
 from .flood import FloodLimiter
 from .history import BotStore
+from .scope import Catalog
 
 log = logging.getLogger(__name__)
 # Updates handled at once. An answer holds its slot while it waits for the model and for Telegram's
@@ -76,8 +78,9 @@ def file_url(api_url: str) -> str:
 
 
 def build_application(settings: Settings, service: ArticleService, answerer: Answerer, *,
-                      store: BotStore | None = None) -> Application:
-    """The Application with every handler attached; not started. Tests pass their own answerer."""
+                      store: BotStore | None = None, suggester: Suggester | None = None) -> Application:
+    """The Application with every handler attached; not started. Tests pass their own answerer (and
+    suggester: by default suggestions are made offline and checked with `answerer`)."""
     if not settings.telegram_bot_token:
         raise SettingsError("TELEGRAM_BOT_TOKEN is not set")
     builder = (Application.builder().token(settings.telegram_bot_token.get_secret_value())
@@ -91,10 +94,16 @@ def build_application(settings: Settings, service: ArticleService, answerer: Ans
     app = builder.build()
     store = store or BotStore(settings.data_dir / "bot.sqlite3")
     access = Access(settings.admin_ids, settings.allowed_user_ids, settings.allowed_chat_ids)
+    if not settings.suggestions:
+        suggester = None
+    elif suggester is None:  # offline questions, kept only when `answerer` answers them
+        suggester = Suggester(service, answerer)
+    catalog = Catalog(service, store, suggester)
     conversations = Conversations(answerer, store, settings.history_turns,
-                                  UserRateLimit(settings.user_rate_per_minute), access.is_admin)
-    app.bot_data[KEY] = Deps(settings, service, store, access, conversations)
+                                  UserRateLimit(settings.user_rate_per_minute), access.is_admin, catalog)
+    app.bot_data[KEY] = Deps(settings, service, store, access, conversations, catalog)
     handlers.register(app)
+    choose.register(app)
     admin.register(app)
     app.add_error_handler(handlers.on_error)
     return app
@@ -118,13 +127,14 @@ def _warm_up(service: ArticleService) -> None:
 
 
 async def _post_shutdown(app: Application) -> None:
+    await app.bot_data[KEY].catalog.close()
     app.bot_data[KEY].store.close()
 
 
 def run_bot(settings: Settings) -> None:
     """`articlebot run` with a token: polling, or a webhook when ARTICLEBOT_WEBHOOK_URL is set.
     SIGINT/SIGTERM stop it cleanly (PTB finishes in-flight updates, then post_shutdown runs)."""
-    from articlebot.compose import build_answerer, build_service
+    from articlebot.compose import build_answerer, build_service, build_suggester
 
     assert settings.telegram_bot_token is not None
     protect_token(settings.telegram_bot_token.get_secret_value())
@@ -132,7 +142,8 @@ def run_bot(settings: Settings) -> None:
     report = service.open()  # index before taking questions, so the first one does not wait
     if report is not None:
         log.info("indexed: %s", report.summary())
-    app = build_application(settings, service, build_answerer(settings, service))
+    answerer = build_answerer(settings, service)
+    app = build_application(settings, service, answerer, suggester=build_suggester(settings, service, answerer))
     if settings.webhook_url:
         app.run_webhook(**webhook_options(settings), allowed_updates=Update.ALL_TYPES)
     else:

@@ -12,6 +12,7 @@ from retrieval.service import ArticleService
 from .access import Access
 from .conversation import Conversations
 from .history import BotStore
+from .scope import Catalog
 
 KEY = "articlebot"
 
@@ -23,6 +24,7 @@ class Deps:
     store: BotStore
     access: Access
     conversations: Conversations
+    catalog: Catalog
 
 
 def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:

@@ -1,4 +1,5 @@
-"""The bot's own SQLite database: per-chat history, answers behind the Sources button, and usage stats.
+"""The bot's own SQLite database: per-chat history, answers behind the Sources button, each chat's chosen
+article and the questions behind its buttons, and usage stats.
 
 It lives under the data dir next to the index, so a restart loses neither conversations nor counters.
 Every call is a few-row query on an indexed table (well under a millisecond), so the handlers call it
@@ -28,11 +29,16 @@ CREATE TABLE IF NOT EXISTS answers(id INTEGER PRIMARY KEY, chat_id INTEGER NOT N
 CREATE INDEX IF NOT EXISTS answers_by_chat ON answers(chat_id, id);
 CREATE TABLE IF NOT EXISTS updates(bot_id INTEGER NOT NULL, update_id INTEGER NOT NULL, created REAL NOT NULL,
     PRIMARY KEY(bot_id, update_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS focus(chat_id INTEGER PRIMARY KEY, article_id TEXT NOT NULL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS asks(id INTEGER PRIMARY KEY, chat_id INTEGER NOT NULL, article_id TEXT NOT NULL,
+    question TEXT NOT NULL, created REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS asks_by_chat ON asks(chat_id, id);
 CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY, user_id INTEGER, chat_id INTEGER, kind TEXT NOT NULL,
     mode TEXT, answerable INTEGER, latency_ms REAL, prompt_tokens INTEGER DEFAULT 0,
     completion_tokens INTEGER DEFAULT 0, created REAL NOT NULL);
 """
 KEEP_ANSWERS = 50  # per chat: enough for Sources buttons on recent answers
+KEEP_ASKS = 60  # per chat: the question buttons of the last ~20 messages
 # Telegram keeps an unconfirmed update for at most 24 hours, so no update comes again later than that.
 KEEP_UPDATE_IDS_S = 2 * 86400
 PRUNE_EVERY = 1000  # updates between prunes of the seen-update table
@@ -126,6 +132,40 @@ class BotStore:
         else:
             rows = self._q("SELECT citations FROM answers WHERE chat_id=? AND id=?", (chat_id, answer_id))
         return [Citation(**c) for c in json.loads(rows[0][0])] if rows else None
+
+    # ----- the chosen article and question buttons -------------------------------------------
+    def focus(self, chat_id: int) -> str | None:
+        """The article this chat asks about, or None for all articles."""
+        rows = self._q("SELECT article_id FROM focus WHERE chat_id=?", (chat_id,))
+        return rows[0][0] if rows else None
+
+    def set_focus(self, chat_id: int, article_id: str | None) -> None:
+        """Choose an article for this chat (None: all articles again)."""
+        if article_id is None:
+            self._q("DELETE FROM focus WHERE chat_id=?", (chat_id,))
+        else:
+            self._q("INSERT OR REPLACE INTO focus(chat_id, article_id, created) VALUES (?,?,?)",
+                    (chat_id, article_id, time.time()))
+
+    def save_asks(self, chat_id: int, asks: Sequence[tuple[str, str]]) -> list[int]:
+        """Store (article id, question) pairs shown as buttons; their ids go into the callback data, so
+        a button keeps asking the same question after a restart and the data itself carries no text."""
+        ids = []
+        with self._lock, self._db:
+            self._db.execute("BEGIN")
+            for article_id, question in asks:
+                cur = self._db.execute("INSERT INTO asks(chat_id, article_id, question, created) VALUES (?,?,?,?)",
+                                       (chat_id, article_id, question, time.time()))
+                ids.append(int(cur.lastrowid or 0))
+            self._db.execute("DELETE FROM asks WHERE chat_id=? AND id NOT IN "
+                             "(SELECT id FROM asks WHERE chat_id=? ORDER BY id DESC LIMIT ?)",
+                             (chat_id, chat_id, KEEP_ASKS))
+        return ids
+
+    def ask_of(self, chat_id: int, ask_id: int) -> tuple[str, str] | None:
+        """(article id, question) of a button in this chat; None for another chat's or a forgotten one."""
+        rows = self._q("SELECT article_id, question FROM asks WHERE chat_id=? AND id=?", (chat_id, ask_id))
+        return (rows[0][0], rows[0][1]) if rows else None
 
     # ----- stats ---------------------------------------------------------------------------
     def record(self, user_id: int | None, chat_id: int, kind: str, answer: Answer | None = None,
