@@ -137,7 +137,7 @@ class Catalog:
                    rows: Rows, article_ids: Sequence[str], exclude: Sequence[str] = ()) -> Message:
         """Send a message with `rows` plus suggested questions; when those are not ready yet, they are
         computed in the background and added to the message's buttons afterwards."""
-        ready = self._ready(article_ids)
+        ready = await asyncio.to_thread(self._ready, article_ids)  # reads the index pointer: not on the loop
         extra = await self._suggestion_rows(chat_id, article_ids, exclude) if ready else []
         message = await send(_markup(rows + extra))
         if not ready:

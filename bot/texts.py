@@ -113,7 +113,8 @@ def articles_page(articles: Sequence[ArticleInfo], start: int, page: int, pages:
     lines = [head, now, ""]
     for n, a in enumerate(articles[start:start + PAGE_LINES], start + 1):
         when = f" — {esc(article_date(a))}" if article_date(a) else ""
-        ident = f"\n    <code>{esc(a.id)}</code> ({a.chunks} chunks)" if admin else ""
+        # Bounded, so 20 lines always fit one message (4,096 characters) that the pager can edit.
+        ident = f"\n    <code>{esc(_short(a.id, 64))}</code> ({a.chunks} chunks)" if admin else ""
         lines.append(f"{n}. {title_link(_short(a.title or a.id, 90), a.url)}{when}{ident}")
     return "\n".join(lines)
 

@@ -26,6 +26,9 @@ _MONEY = {"원", "달러", "엔", "위안", "유로"}
 _REPORTING = {"말하": "말했나요", "밝히": "밝혔나요", "설명": "설명했나요", "강조": "강조했나요",
               "전하": "전했나요", "덧붙이": "덧붙였나요", "주장": "주장했나요", "당부": "당부했나요"}
 _TIME_WORDS = {"지난해", "올해", "작년", "내년", "이날", "오늘", "당시", "최근", "현재"}
+_PLANNED = {"예정", "계획", "방침"}
+# Names (festivals, programs) are quoted with single quotes; double quotes are speech.
+_QUOTED_SUBJECT = re.compile(r"^[‘']([^’'\s]+(?:\s[^’'\s]+){0,3})[’'](은|는|이|가)\s")
 _CHANGE = {"증가", "감소", "상승", "하락", "성장", "확대", "축소"}
 _DATE = re.compile(r"\d{1,2}월\s*\d{1,2}일|\d{1,2}일|\d{4}년|올해|내년|오는 \d+월")
 
@@ -69,18 +72,32 @@ def _text(text: str, toks: list[_Tok], i: int, j: int) -> str:
 
 
 def _predicate(toks: list[_Tok], after: int) -> str | None:
-    """The first noun+하다 verb after token `after` that is not inside a relative clause ("발표한 자료"),
-    as a question ("개장" → "개장하나요"/"개장했나요")."""
+    """The first noun+하다/되다 verb after token `after` that is not inside a relative clause ("발표한
+    자료"; but "위촉할 예정이다" is the sentence's own plan), as a question ("개장하나요", "분석됐나요")."""
     for k in range(after, len(toks) - 1):
         if toks[k].tag == "NNG" and toks[k + 1].tag == "XSV":
-            ending = next((t for t in toks[k + 2:k + 5] if t.tag.startswith("E") and t.tag != "EP"), None)
+            tail = toks[k + 2:k + 6]
+            ending = next((t for t in tail if t.tag.startswith("E") and t.tag != "EP"), None)
             if ending is not None and ending.tag == "ETM":
-                continue
-            past = any(t.tag == "EP" for t in toks[k + 2:k + 5])
+                at = toks.index(ending)
+                if at + 1 >= len(toks) or toks[at + 1].form not in _PLANNED:
+                    continue
+            past = False  # only the verb's own tense ("조성한다고 밝혔다" is present for 조성)
+            for t in tail:
+                if t.tag == "EP":
+                    past = True
+                elif t.tag.startswith("E"):
+                    break
+            if toks[k + 1].form == "되":
+                return f"{toks[k].form}{'됐나요' if past else '되나요'}"
             return f"{toks[k].form}{'했나요' if past else '하나요'}"
         if toks[k].tag in ("SF", "EF"):
             break
     return None
+
+
+def _passive(predicate: str) -> bool:
+    return predicate.endswith(("되나요", "됐나요"))
 
 
 def questions_from(sentence: str) -> list[str]:
@@ -90,6 +107,10 @@ def questions_from(sentence: str) -> list[str]:
     runs = _phrases(text, toks)
     subject = next(((i, j) for i, j, _ in runs if j < len(toks) and toks[j].tag in ("JKS", "JX")
                     and toks[j].form in ("은", "는", "이", "가")), None)
+    quoted = _QUOTED_SUBJECT.match(text)
+    if quoted is not None:  # "‘거창에 On 봄축제’는 …": the quoted name is the subject
+        after = next((k for k, t in enumerate(toks) if t.start >= quoted.end(2)), len(toks))
+        return _questions(text, toks, runs, quoted.group(1).strip(), after)
     if subject is None:
         return []
     i, j = subject
@@ -101,18 +122,22 @@ def questions_from(sentence: str) -> list[str]:
     subj = _text(text, toks, i, j)
     if len(subj) > 24:
         return []  # a long title chain reads badly as a question
+    return _questions(text, toks, runs, subj, subject[1])
+
+
+def _questions(text: str, toks: list[_Tok], runs: list[tuple[int, int, int]], subj: str, after: int) -> list[str]:
     head = f"{subj}{_particle(subj)}"
     out: list[str] = []
-    after = subject[1]
     for k in range(after, len(toks) - 1):  # a number with its counter or unit
-        if toks[k].tag == "SN":
+        if toks[k].tag == "SN" and not (k and toks[k - 1].form == "제"):  # "제6회" is a name, not a count
             units = [t.form for t in toks[k + 1:k + 5] if t.tag != "SN"][:3]
             pred = _predicate(toks, k + 2)
             change = bool(pred) and pred[:2] in _CHANGE
             if units and units[0] in _COUNTERS:
                 out.append(f"{head} 몇 {units[0]}{' ' + pred if pred else '인가요'}?")
             elif any(u in _MONEY for u in units):
-                out.append(f"{head} 얼마{('나 ' if change else '를 ') + pred if pred else '인가요'}?")
+                how = "나 " if change else "로 " if pred and _passive(pred) else "를 "
+                out.append(f"{head} 얼마{how + pred if pred else '인가요'}?")
             elif units and units[0] == "%":
                 out.append(f"{head} 몇 %{' ' + pred if pred else '인가요'}?")
             break
@@ -127,7 +152,7 @@ def questions_from(sentence: str) -> list[str]:
     for i, j, _ in runs:
         if i >= after and j < len(toks) and toks[j].tag == "JKO":
             obj_pred = _predicate(toks, j + 1)
-            if obj_pred:
+            if obj_pred and not _passive(obj_pred):
                 out.append(f"{head} 무엇을 {obj_pred}?")
             break
     if "“" in text or '"' in text:
