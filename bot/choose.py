@@ -22,9 +22,9 @@ from retrieval.models import ArticleInfo
 from . import texts
 from .context import deps
 from .conversation import Question
-from .handlers import NEW, reply_html
+from .handlers import NEW
 from .scope import ASK_PREFIX, CHOOSE_PREFIX, PAGE_PREFIX, article_key
-from .streaming import retrying
+from .replies import is_not_modified, reply_html, retrying
 
 log = logging.getLogger(__name__)
 Ctx = ContextTypes.DEFAULT_TYPE
@@ -104,7 +104,7 @@ async def page_button(update: Update, context: Ctx) -> None:
         await query.message.edit_text(html, parse_mode=ParseMode.HTML, reply_markup=markup,
                                       link_preview_options=NO_PREVIEW)
     except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
+        if not is_not_modified(exc):
             raise
 
 

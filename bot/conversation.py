@@ -17,8 +17,8 @@ from retrieval.errors import ArticlebotError
 from retrieval.models import Answer
 
 from .access import UserRateLimit
-from .history import BotStore
 from .render import answer_html, split_html
+from .storage import BotStore
 from .streaming import AnswerReply, keep_typing
 
 if TYPE_CHECKING:  # scope imports texts, which imports this module

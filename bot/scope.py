@@ -23,7 +23,7 @@ from retrieval.models import Answer, ArticleInfo
 from retrieval.service import ArticleService
 
 from . import texts
-from .history import BotStore
+from .storage import BotStore
 from .render import answer_html
 
 log = logging.getLogger(__name__)

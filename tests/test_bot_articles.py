@@ -36,7 +36,7 @@ def library(tmp_path, embedder):
     busan.write_text(BUSAN, encoding="utf-8")
     svc = make_service(tmp_path / "data", embedder, [DEFAULT_ARTICLE, busan])
     svc.open()
-    svc.ingest_document("many.jsonl", many_articles(43), source="upload:many.jsonl")
+    svc.ingest_document("many.jsonl", many_articles(43))
     return svc
 
 
