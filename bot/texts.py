@@ -84,6 +84,8 @@ def welcome(articles: Sequence[ArticleInfo], admin: bool, focus: ArticleInfo | N
     elif len(articles) > 1:
         choose = ("\n\nI answer from all of them and name the article each answer comes from. "
                   "To ask about one only, choose it with /articles.")
+    elif articles:
+        choose = "\n\n/articles shows it with its date; when there are more, you can choose one there."
     else:
         choose = ""
     return f"Hello! {known}{choose}\n\n{HOW_TO_ASK}" + (ADMIN_HELP if admin else "")

@@ -98,6 +98,8 @@ async def test_articles_are_paged_with_buttons_and_choosing_one_scopes_answers_u
         await tg.wait("sendMessage", from_bot(USER, "Now I answer from"))
         answer = await say(tg, Q, "답변")
         assert answerer.scopes[-1] == DEFAULT_ID and "📰" not in answer.params["text"]  # chosen: no need to name it
+        summary = await say(tg, "이 기사 요약해줘", "답변")  # with a choice, a summary is of that article
+        assert answerer.scopes[-1] == DEFAULT_ID and "📰" not in str(summary.params.get("reply_markup"))
 
         await say(tg, "/all", "all 45 article(s)")
         answer = await say(tg, "부산관에는 스타트업이 몇 개 참여했나?", "답변")
