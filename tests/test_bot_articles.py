@@ -105,6 +105,8 @@ async def test_articles_are_paged_with_buttons_and_choosing_one_scopes_answers_u
         answer = await say(tg, "부산관에는 스타트업이 몇 개 참여했나?", "답변")
         assert answerer.scopes[-1] is None
         assert "📰" in answer.params["text"]  # several articles, no choice: the answer names its article
+        answer = await say(tg, "17번 마을은 축제를 며칠 동안 여나?", "답변")
+        assert '📰 <a href="https://news.example/17">지역 소식 17</a>' in answer.params["text"]  # linked title
 
         admin_list = await say(tg, "/articles", "45 article(s)", chat=ADMIN)
         assert f"<code>{DEFAULT_ID}</code>" in admin_list.params["text"]
