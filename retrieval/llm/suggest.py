@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.prompts import ChatPromptTemplate
@@ -37,7 +38,7 @@ class LLMQuestions:
     """A `Generate` for `Suggester`: asks the chat model for questions about one article."""
 
     def __init__(self, make_llm: Callable[[], BaseChatModel], *, count: int = 8, retries: int = 1,
-                 timeout: float = 30.0, prompts_dir=PROMPTS_DIR) -> None:
+                 timeout: float = 30.0, prompts_dir: Path = PROMPTS_DIR) -> None:
         self.chain = ChatPromptTemplate.from_messages([("human", load_prompt("suggest", prompts_dir))]) | make_llm()
         self.count = count
         self.policy = RetryPolicy(retries, timeout)
