@@ -5,7 +5,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test bench bench-load eval sync clean
+.PHONY: run test bench bench-load eval sync env-example clean
 
 run: $(VENV)/.synced
 	@$(VENV)/bin/articlebot run
@@ -29,9 +29,14 @@ $(UV):
 	@python3 -m venv $(TOOLS) >&2
 	@$(TOOLS)/bin/pip install -q uv==$(UV_VERSION) >&2
 
+# The Dockerfile runs `make sync SYNC_ARGS=--no-dev`: the image is built by the same command as CI's venv.
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	@$(UV) sync --locked --quiet >&2
+	@$(UV) sync --locked --quiet $(SYNC_ARGS) >&2
 	@touch $@
+
+# .env.example lists every setting; it is generated from articlebot/settings.py (a test checks it).
+env-example: $(VENV)/.synced
+	$(VENV)/bin/python -m articlebot.envexample
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var

