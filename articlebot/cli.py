@@ -189,7 +189,8 @@ def evaluate(
     as_json: JsonOpt = False,
 ) -> None:
     """Score answers: hit rate, refusal accuracy and follow-up accuracy."""
-    from retrieval.evaluation import evaluate as run_eval, read_jsonl
+    from retrieval.evaluation import evaluate as run_eval
+    from retrieval.evaluation import read_jsonl
 
     from .compose import build_answerer
 

@@ -6,10 +6,11 @@ import logging
 import os
 import warnings
 
-from retrieval.answering import Answerer, ExtractiveAnswerer
-from retrieval.embeddings import Embedder, make_embedder
+from retrieval.answer.offline import OfflineAnswerer
+from retrieval.base import Answerer
+from retrieval.index.embeddings import Embedder, make_embedder
+from retrieval.index.store import VectorStore, make_client
 from retrieval.service import ArticleService
-from retrieval.store import VectorStore, make_client
 
 from .settings import Settings
 
@@ -47,10 +48,10 @@ def build_service(settings: Settings) -> ArticleService:
 def build_answerer(settings: Settings, service: ArticleService) -> Answerer:
     """The LLM chain when an API key is set, else the offline extractive answerer."""
     if not settings.llm_enabled:
-        return ExtractiveAnswerer(service)
+        return OfflineAnswerer(service)
     # Imported here: the offline path never pays for loading langchain.
-    from retrieval.chain import LLMAnswerer
-    from retrieval.llm import chat_model
+    from retrieval.llm.chain import LLMAnswerer
+    from retrieval.llm.client import chat_model
 
     assert settings.openai_api_key is not None  # llm_enabled says so
     key = settings.openai_api_key.get_secret_value()

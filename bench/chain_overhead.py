@@ -31,11 +31,11 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from fakes.openai_server import FakeOpenAI, is_rewrite, quote_first_passage  # noqa: E402
 
-from retrieval.chain import LLMAnswerer  # noqa: E402
-from retrieval.llm import chat_model  # noqa: E402
+from retrieval.index.store import VectorStore, make_client  # noqa: E402
+from retrieval.llm.chain import LLMAnswerer  # noqa: E402
+from retrieval.llm.client import chat_model  # noqa: E402
 from retrieval.models import Turn  # noqa: E402
 from retrieval.service import ArticleService  # noqa: E402
-from retrieval.store import VectorStore, make_client  # noqa: E402
 
 QUESTIONS = [
     "CES 2024에서 오세훈 서울시장과 대담한 사람은 누구인가?", "AI 서울테크시티는 몇 제곱미터 규모로 조성되나?",
@@ -63,7 +63,7 @@ def main() -> None:
 
         embedder = HashEmbedder()
     else:
-        from retrieval.embeddings import E5Embedder
+        from retrieval.index.embeddings import E5Embedder
 
         embedder = E5Embedder()
     data = Path(tempfile.mkdtemp(prefix="chain-bench-"))

@@ -34,7 +34,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from articlebot.compose import build_service, quiet_libraries  # noqa: E402
 from articlebot.settings import load_settings  # noqa: E402
-from retrieval.embeddings import E5Embedder  # noqa: E402
+from retrieval.index.embeddings import E5Embedder  # noqa: E402
 from retrieval.korean import terms  # noqa: E402
 
 ATTRIBUTION = "KorQuAD 1.0 dev (LG CNS AI Research, https://korquad.github.io/), CC BY-ND 2.0 KR, unmodified"

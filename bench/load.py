@@ -50,8 +50,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from loadkit import (GROUP_BURST, GROUP_PER_MIN, OVERALL_PER_SEC, ROOT, BotProcess, CancelledSends, Chat, People,
-                     RssSampler, dispatch_times, flood_waits, ms)
+from loadkit import (
+    GROUP_BURST,
+    GROUP_PER_MIN,
+    OVERALL_PER_SEC,
+    ROOT,
+    BotProcess,
+    CancelledSends,
+    Chat,
+    People,
+    RssSampler,
+    dispatch_times,
+    flood_waits,
+    ms,
+)
 
 WARMUP_CHATS = 10
 # Targets from the issue.

@@ -48,8 +48,8 @@ def bot_process(cfg: dict[str, Any]) -> None:
 
     from articlebot.compose import build_answerer, quiet_libraries
     from articlebot.settings import load_settings
+    from retrieval.index.store import VectorStore, make_client
     from retrieval.service import ArticleService
-    from retrieval.store import VectorStore, make_client
 
     quiet_libraries()
     try:

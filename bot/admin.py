@@ -17,7 +17,13 @@ from typing import TypeVar
 from telegram import BotCommandScopeChat, BotCommandScopeDefault, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
 from retrieval.models import IngestReport
 from retrieval.service import UPLOAD_PREFIX

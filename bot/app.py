@@ -14,7 +14,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from articlebot.settings import Settings, SettingsError
-from retrieval.answering import Answerer
+from retrieval.base import Answerer
 from retrieval.service import ArticleService
 
 from . import admin, handlers

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
-from retrieval.answering import Answerer
+from retrieval.base import Answerer
 from retrieval.errors import ArticlebotError
 from retrieval.models import Answer
 

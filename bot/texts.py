@@ -8,7 +8,14 @@ from typing import Any
 from telegram import BotCommand
 from telegram.error import TelegramError, TimedOut
 
-from retrieval.errors import ArticlebotError, ArticleNotFound, InputError, LLMUnavailable, SourceError, StoreUnavailable
+from retrieval.errors import (
+    ArticlebotError,
+    ArticleNotFound,
+    InputError,
+    LLMUnavailable,
+    SourceError,
+    StoreUnavailable,
+)
 from retrieval.models import ArticleInfo, IngestReport
 
 from .access import RateLimited

@@ -44,6 +44,15 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+_QUOTE_CHARS = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "「": '"', "」": '"', "『": '"', "』": '"'})
+
+
+def squash(text: str) -> str:
+    """NFKC, one kind of quote mark, no whitespace, lower case: how text is compared for containment and
+    verbatim quotes (LLMs and readers respace Korean, and Kiwi splits compounds unevenly)."""
+    return _SPACE.sub("", normalize(text).translate(_QUOTE_CHARS)).lower()
+
+
 def tokens(text: str):
     """Kiwi tokens of `text` (already normalized if the caller wants that)."""
     with _lock:

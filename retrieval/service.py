@@ -6,15 +6,15 @@ import threading
 import time
 from collections.abc import Sequence
 
-from . import ingest as indexing
-from .embeddings import Embedder
+from .answer.extractive import CorpusStats, ExtractiveAnswerer
+from .answer.followup import condense
 from .errors import ArticleNotFound, InputError, SourceError
-from .extractive import CorpusStats, ExtractiveAnswerer
-from .followup import condense
+from .index.embeddings import Embedder
+from .index.search import HybridSearcher, Snapshot
+from .index.store import VectorStore
+from .ingest import indexer
+from .ingest.sources import Loaded, is_url, load_source, parse_document
 from .models import Answer, ArticleInfo, IngestReport, Passage, Turn
-from .search import HybridSearcher, Snapshot
-from .sources import Loaded, is_url, load_source, parse_document
-from .store import VectorStore
 
 MAX_QUESTION_CHARS = 1000
 # Sources recorded for uploaded files: there is nothing to read again on reload.
@@ -50,13 +50,13 @@ class ArticleService:
         self._write = threading.RLock()
 
     # ----- reading -------------------------------------------------------------------------
-    def open(self, progress: indexing.ProgressFn | None = None) -> IngestReport | None:
+    def open(self, progress: indexer.ProgressFn | None = None) -> IngestReport | None:
         """Load the active version; index the default article on first use; re-embed on embedder change."""
         with self._write:
             active = self.store.active()
             if active is None:
                 loaded = self._load(self.default_sources)
-                return self._commit(None, indexing.merge(None, loaded.articles), progress, loaded)
+                return self._commit(None, indexer.merge(None, loaded.articles), progress, loaded)
             name, meta = active
             snap = Snapshot.build(name, str(meta.get("embedder", "")), self.store.records(name))
             if snap.embedder_id != self.embedder.id:
@@ -143,12 +143,12 @@ class ArticleService:
     def _commit(self, current: Snapshot | None, target, progress, loaded: Loaded) -> IngestReport:
         report = IngestReport(articles=len(loaded.articles), failures=list(loaded.problems),
                               article_ids=[a.id for a in loaded.articles])
-        snap, report = indexing.commit(self.store, self.embedder, current, target, progress, report)
+        snap, report = indexer.commit(self.store, self.embedder, current, target, progress, report)
         self._set(snap)
         return report
 
     def ingest(self, sources: Sequence[str], *, replace: bool = False, from_bot: bool = False,
-               progress: indexing.ProgressFn | None = None) -> IngestReport:
+               progress: indexer.ProgressFn | None = None) -> IngestReport:
         """Add (or with `replace`, replace the index with) the articles in `sources`.
 
         Good articles are indexed in one atomic step even when other sources fail; the failures
@@ -165,7 +165,7 @@ class ArticleService:
         return self._ingest_loaded(loaded, replace=replace, progress=progress)
 
     def ingest_document(self, name: str, data: bytes, *, source: str,
-                        progress: indexing.ProgressFn | None = None) -> IngestReport:
+                        progress: indexer.ProgressFn | None = None) -> IngestReport:
         """Add the articles of an uploaded file (text, Markdown, HTML or JSON Lines)."""
         try:
             loaded = parse_document(name, data, source).unique()
@@ -174,15 +174,15 @@ class ArticleService:
         return self._ingest_loaded(loaded, progress=progress)
 
     def _ingest_loaded(self, loaded: Loaded, *, replace: bool = False,
-                       progress: indexing.ProgressFn | None = None) -> IngestReport:
+                       progress: indexer.ProgressFn | None = None) -> IngestReport:
         if not loaded.articles:
             raise SourceError(_listed(loaded.problems) or "no articles found")
         with self._write:
             current = self.snapshot()
-            target = indexing.merge(current.records, loaded.articles, replace_all=replace)
+            target = indexer.merge(current.records, loaded.articles, replace_all=replace)
             return self._commit(current, target, progress, loaded)
 
-    def reload(self, progress: indexing.ProgressFn | None = None, *, from_bot: bool = False) -> IngestReport:
+    def reload(self, progress: indexer.ProgressFn | None = None, *, from_bot: bool = False) -> IngestReport:
         """Re-read every source and swap the index in one step; any failure leaves the old index serving.
 
         From the bot, URLs pass the same address check as `/add`: a name that was public when added
@@ -210,7 +210,7 @@ class ArticleService:
             if unreadable or (loaded.problems and lost):
                 problems = unreadable + loaded.problems
                 raise SourceError("reload stopped, the index is unchanged: " + _listed(problems))
-            target = indexing.merge(current.records, loaded.articles, drop=lost)
+            target = indexer.merge(current.records, loaded.articles, drop=lost)
             return self._commit(current, target, progress, loaded)
 
     def remove(self, article_id: str) -> ArticleInfo:
@@ -220,7 +220,7 @@ class ArticleService:
             if info is None:
                 raise ArticleNotFound(f"no article with id {article_id!r}")
             current = self.snapshot()
-            self._commit(current, indexing.merge(current.records, [], drop={article_id}), None, Loaded())
+            self._commit(current, indexer.merge(current.records, [], drop={article_id}), None, Loaded())
             return info
 
 

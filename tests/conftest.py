@@ -20,8 +20,8 @@ if str(TESTS) not in sys.path:  # `fakes` importable however pytest is started
 from fakes.embedder import HashEmbedder  # noqa: E402
 from fakes.http import PageServer  # noqa: E402
 
+from retrieval.index.store import VectorStore, make_client  # noqa: E402
 from retrieval.service import ArticleService  # noqa: E402
-from retrieval.store import VectorStore, make_client  # noqa: E402
 
 DEFAULT_ARTICLE = ROOT / "articles" / "000_db62d54ccc32d396.txt"
 DEFAULT_ID = "000_db62d54ccc32d396"
@@ -107,7 +107,7 @@ def empty_service(data_dir: Path, embedder: HashEmbedder) -> ArticleService:
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    from retrieval.embeddings import E5Embedder
+    from retrieval.index.embeddings import E5Embedder
 
     return E5Embedder()
 

@@ -13,7 +13,14 @@ import time
 from pathlib import Path
 
 from conftest import DEFAULT_ARTICLE, DEFAULT_ID, make_service
-from fakes.bot_harness import ADMIN, USER, ScriptedAnswerer, bot_settings, from_bot, running_bot
+from fakes.bot_harness import (
+    ADMIN,
+    USER,
+    ScriptedAnswerer,
+    bot_settings,
+    from_bot,
+    running_bot,
+)
 from fakes.embedder import HashEmbedder
 from fakes.telegram_server import FakeTelegram
 

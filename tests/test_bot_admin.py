@@ -7,11 +7,17 @@ import time
 from contextlib import asynccontextmanager
 
 from conftest import DEFAULT_ARTICLE, DEFAULT_ID, make_service
-from fakes.bot_harness import ADMIN, USER, ScriptedAnswerer, bot_settings, from_bot, running_bot
+from fakes.bot_harness import (
+    ADMIN,
+    USER,
+    ScriptedAnswerer,
+    bot_settings,
+    from_bot,
+    running_bot,
+)
 from fakes.embedder import HashEmbedder
 from fakes.http import NEWS_PAGE
 from fakes.telegram_server import FakeTelegram
-
 
 
 class SlowEmbedder(HashEmbedder):

@@ -8,7 +8,14 @@ import logging
 import time
 from contextlib import asynccontextmanager
 
-from fakes.bot_harness import ADMIN, USER, ScriptedAnswerer, bot_settings, from_bot, running_bot
+from fakes.bot_harness import (
+    ADMIN,
+    USER,
+    ScriptedAnswerer,
+    bot_settings,
+    from_bot,
+    running_bot,
+)
 from fakes.telegram_server import FakeTelegram
 
 from bot.app import protect_token

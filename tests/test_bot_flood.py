@@ -6,7 +6,13 @@ import time
 
 import httpx
 import pytest
-from fakes.bot_harness import USER, ScriptedAnswerer, bot_settings, from_bot, running_bot
+from fakes.bot_harness import (
+    USER,
+    ScriptedAnswerer,
+    bot_settings,
+    from_bot,
+    running_bot,
+)
 from fakes.telegram_server import FakeTelegram, RateLimits
 
 Q1 = "오세훈 시장이 조성한다는 AI 서울테크시티는 어디에 있나?"

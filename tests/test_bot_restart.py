@@ -9,7 +9,14 @@ import time
 
 import pytest
 from conftest import VENV_BIN, cli_env
-from fakes.bot_harness import ADMIN, USER, ScriptedAnswerer, bot_settings, from_bot, running_bot
+from fakes.bot_harness import (
+    ADMIN,
+    USER,
+    ScriptedAnswerer,
+    bot_settings,
+    from_bot,
+    running_bot,
+)
 from fakes.telegram_server import FakeTelegram
 
 Q1 = "오세훈 시장이 조성한다는 AI 서울테크시티는 어디에 있나?"

@@ -6,15 +6,22 @@ import json
 import time
 
 import pytest
-from fakes.openai_server import FakeOpenAI, Reply, cite, passages_in, prompt_text, question_in
-from fakes.openai_server import fake_openai  # noqa: F401 (fixture)
+from fakes.openai_server import (
+    FakeOpenAI,
+    Reply,
+    cite,
+    fake_openai,  # noqa: F401 (fixture)
+    passages_in,
+    prompt_text,
+    question_in,
+)
 
-from retrieval.chain import LLMAnswerer
+from retrieval.base import NOT_IN_ARTICLE
 from retrieval.errors import InputError
-from retrieval.extractive import NOT_IN_ARTICLE
-from retrieval.llm import chat_model
+from retrieval.llm.chain import LLMAnswerer
+from retrieval.llm.client import chat_model
+from retrieval.llm.prompting import clean_rewrite
 from retrieval.models import Turn
-from retrieval.prompting import clean_rewrite
 
 Q_STARTUPS = "서울관에는 서울 소재 스타트업이 몇 곳 참여했나?"
 S_STARTUPS = "서울관에선 서울바이오허브, 서울AI허브 등 13개 기관과 서울 소재 스타트업 81개 기업의 혁신기술과 제품을 세계 투자자에 선보였습니다."

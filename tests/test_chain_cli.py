@@ -7,15 +7,20 @@ import json
 import numpy as np
 import pytest
 from conftest import DEFAULT_ARTICLE, make_service, run_cli
-from fakes.openai_server import FakeOpenAI, Reply, cite, hash_vector
-from fakes.openai_server import fake_openai  # noqa: F401 (fixture)
+from fakes.openai_server import (
+    FakeOpenAI,
+    Reply,
+    cite,
+    fake_openai,  # noqa: F401 (fixture)
+    hash_vector,
+)
 
 from articlebot.compose import build_answerer
 from articlebot.settings import load_settings
-from retrieval.answering import ExtractiveAnswerer
-from retrieval.chain import LLMAnswerer
-from retrieval.embeddings import OpenAIEmbedder, make_embedder
+from retrieval.answer.offline import OfflineAnswerer
 from retrieval.errors import EmbedderError
+from retrieval.index.embeddings import OpenAIEmbedder, make_embedder
+from retrieval.llm.chain import LLMAnswerer
 
 
 def llm_env(fake: FakeOpenAI, **extra: str) -> dict[str, str]:
@@ -55,8 +60,8 @@ def test_cli_with_the_llm_down_still_answers_with_a_note(tmp_path, fake_openai):
 def test_build_answerer_picks_the_chain_only_with_a_key(service, monkeypatch):
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
-    assert isinstance(build_answerer(load_settings(_env_file=None), service), ExtractiveAnswerer)
-    assert isinstance(build_answerer(load_settings(_env_file=None, OPENAI_API_KEY="  "), service), ExtractiveAnswerer)
+    assert isinstance(build_answerer(load_settings(_env_file=None), service), OfflineAnswerer)
+    assert isinstance(build_answerer(load_settings(_env_file=None, OPENAI_API_KEY="  "), service), OfflineAnswerer)
     chain = build_answerer(load_settings(_env_file=None, OPENAI_API_KEY="k", llm_retries=4, llm_timeout=7), service)
     assert isinstance(chain, LLMAnswerer) and chain.policy.retries == 4
 

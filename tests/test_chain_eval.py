@@ -10,13 +10,19 @@ and the citation check must keep a faithful answer and recognize a refusal.
 from __future__ import annotations
 
 import pytest
-from fakes.openai_server import FakeOpenAI, is_rewrite, passages_in, prompt_text, question_in, sentence_with
-from fakes.openai_server import fake_openai  # noqa: F401 (fixture)
+from fakes.openai_server import (
+    fake_openai,  # noqa: F401 (fixture)
+    is_rewrite,
+    passages_in,
+    prompt_text,
+    question_in,
+    sentence_with,
+)
 
-from retrieval.chain import LLMAnswerer
+from retrieval.base import NOT_IN_ARTICLE
 from retrieval.evaluation import evaluate, read_jsonl
-from retrieval.extractive import NOT_IN_ARTICLE
-from retrieval.llm import chat_model
+from retrieval.llm.chain import LLMAnswerer
+from retrieval.llm.client import chat_model
 
 pytestmark = pytest.mark.slow
 

@@ -5,11 +5,16 @@ from __future__ import annotations
 import asyncio
 import time
 
-from fakes.openai_server import FakeOpenAI, Reply, cite, question_in
-from fakes.openai_server import fake_openai  # noqa: F401 (fixture)
+from fakes.openai_server import (
+    FakeOpenAI,
+    Reply,
+    cite,
+    fake_openai,  # noqa: F401 (fixture)
+    question_in,
+)
 
-from retrieval.chain import LLMAnswerer
-from retrieval.llm import chat_model
+from retrieval.llm.chain import LLMAnswerer
+from retrieval.llm.client import chat_model
 from retrieval.models import Answer, Turn
 
 Q = "서울관에는 서울 소재 스타트업이 몇 곳 참여했나?"

@@ -10,7 +10,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import DEFAULT_ARTICLE, DEFAULT_ID, VENV_BIN, assert_answer_contract, run_cli
+from conftest import (
+    DEFAULT_ARTICLE,
+    DEFAULT_ID,
+    VENV_BIN,
+    assert_answer_contract,
+    run_cli,
+)
 from fakes.embedder import HashEmbedder
 from test_sources import BODY, write
 

@@ -9,10 +9,10 @@ from conftest import DEFAULT_ARTICLE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from retrieval.chunking import MAX_CHARS, chunk_article, chunk_spans
+from retrieval.ingest.chunking import MAX_CHARS, chunk_article, chunk_spans
+from retrieval.ingest.sources import load_source
 from retrieval.korean import sentence_spans
 from retrieval.models import Article
-from retrieval.sources import load_source
 
 SUBJECTS = ["서울시", "정부", "국회", "시민단체", "연구진", "교육청", "법원", "기업들"]
 VERBS = ["발표했다", "설명했다", "밝혔다", "강조했다", "지적했다", "공개했다"]

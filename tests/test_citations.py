@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.citations import CitationBook
+from retrieval.check.citations import CitationBook
 from retrieval.models import Passage
 
 P1 = Passage("a#1", "a", "기사 A", "첫 문장이다. 둘째 문장이다. 셋째 문장이다.", url="https://example.org/a")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import DEFAULT_ARTICLE, DEFAULT_ID
 
-from retrieval.cleaning import clean_text
-from retrieval.sources import load_source
+from retrieval.ingest.cleaning import clean_text
+from retrieval.ingest.sources import load_source
 
 # Every piece of furniture at the end of the default article, and a word from it that no prose contains.
 FURNITURE = {

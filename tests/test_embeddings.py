@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from retrieval.embeddings import E5Embedder, make_embedder
 from retrieval.errors import EmbedderError
+from retrieval.index.embeddings import E5Embedder, make_embedder
 
 
 def test_factory():

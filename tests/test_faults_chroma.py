@@ -15,9 +15,9 @@ from fakes.embedder import HashEmbedder
 from fakes.telegram_server import Call, FakeTelegram
 from test_chroma_server import ChromaServer
 
-from retrieval.answering import ExtractiveAnswerer
+from retrieval.answer.offline import OfflineAnswerer
+from retrieval.index.store import SERVER_CONNECT_TIMEOUT, SERVER_TIMEOUT
 from retrieval.service import ArticleService
-from retrieval.store import SERVER_CONNECT_TIMEOUT, SERVER_TIMEOUT
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 Q = "서울관에는 서울 소재 스타트업이 몇 곳 참여했나?"
@@ -47,7 +47,7 @@ def bot_on(server: ChromaServer, tmp_path):
     service = ArticleService(make_store(tmp_path / "local", "127.0.0.1", server.port), HashEmbedder(),
                              default_sources=[str(DEFAULT_ARTICLE)])
     service.open()
-    return service, ExtractiveAnswerer(service)
+    return service, OfflineAnswerer(service)
 
 
 async def test_a_stopped_server_is_reported_then_reconnected_without_a_restart(server, tmp_path):

@@ -34,7 +34,7 @@ EDITED_PAGE = NEWS_PAGE.replace(OLD_TITLE, NEW_TITLE).replace("2,440만", "2,610
 # reload is then held after writing its new version and before switching to it (the worst moment).
 HELD_RUN = """
 import os, sys, time
-from retrieval.store import VectorStore
+from retrieval.index.store import VectorStore
 real = VectorStore.activate
 def activate(self, name):
     hold = os.environ["HOLD_ACTIVATE"]

@@ -22,7 +22,13 @@ import time
 from collections import Counter
 
 from aiohttp import web
-from fakes.bot_harness import USER, ScriptedAnswerer, bot_settings, from_bot, running_bot
+from fakes.bot_harness import (
+    USER,
+    ScriptedAnswerer,
+    bot_settings,
+    from_bot,
+    running_bot,
+)
 from fakes.telegram_server import Call, FakeTelegram, RateLimits
 
 QUESTIONS = ["서울관에는 스타트업이 몇 곳 참여했나?", "AI 서울테크시티는 어디에 있나?", "CES는 언제 열리나?"]

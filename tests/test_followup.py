@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import assert_answer_contract
 
-from retrieval.followup import condense, needs_context
+from retrieval.answer.followup import condense, needs_context
 from retrieval.korean import terms
 from retrieval.models import Turn
 

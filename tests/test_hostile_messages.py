@@ -24,7 +24,7 @@ from fakes.telegram_server import FakeTelegram
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from retrieval.answering import ExtractiveAnswerer
+from retrieval.answer.offline import OfflineAnswerer
 from retrieval.service import MAX_QUESTION_CHARS
 
 GROUP = -100700
@@ -194,7 +194,7 @@ def test_any_private_message_gets_one_valid_html_reply_from_the_scripted_answere
 
 def test_any_private_message_gets_one_valid_html_reply_from_the_offline_answerer(tmp_path, service):
     with FakeTelegram() as tg, problems_logged() as errors:
-        with BotThread(bot_settings(tg, tmp_path / "bot"), service, ExtractiveAnswerer(service)):
+        with BotThread(bot_settings(tg, tmp_path / "bot"), service, OfflineAnswerer(service)):
             sent = run_fuzz(tg, questions, private(tg))
             # Sources of the answers that cited something: quoted article text, valid HTML too.
             for chat_id, message_id, _ in sent[:20]:

@@ -12,7 +12,13 @@ import re
 from contextlib import asynccontextmanager
 
 from conftest import DEFAULT_ARTICLE, make_service
-from fakes.bot_harness import ADMIN, ScriptedAnswerer, bot_settings, from_bot, running_bot
+from fakes.bot_harness import (
+    ADMIN,
+    ScriptedAnswerer,
+    bot_settings,
+    from_bot,
+    running_bot,
+)
 from fakes.embedder import HashEmbedder
 from fakes.telegram_server import FakeTelegram
 

@@ -12,15 +12,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from conftest import DEFAULT_ARTICLE, make_service
-from fakes.bot_harness import ADMIN, ScriptedAnswerer, bot_settings, from_bot, running_bot
+from fakes.bot_harness import (
+    ADMIN,
+    ScriptedAnswerer,
+    bot_settings,
+    from_bot,
+    running_bot,
+)
 from fakes.embedder import HashEmbedder
 from fakes.http import NEWS_PAGE
 from fakes.telegram_server import FakeTelegram
 
-from retrieval import fetch as fetch_mod
+from retrieval.ingest import fetch as fetch_mod
 from retrieval.errors import BlockedURLError, SourceError
-from retrieval.fetch import check_url, fetch
-from retrieval.sources import load_source
+from retrieval.ingest.fetch import check_url, fetch
+from retrieval.ingest.sources import load_source
 
 LOGIN_PAGE = """<html><head><title>로그인</title></head><body><nav><a href="/">홈</a> <a href="/news">뉴스</a></nav>
 <form><input name="id"><input name="pw" type="password"><button>로그인</button></form></body></html>"""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +13,7 @@ from test_chunking import paragraph
 from test_sources import BODY, EUC_KR_PAGE, NAV_ONLY_PAGE, write
 
 from retrieval.errors import SourceError
-from retrieval.sources import url_article_id
+from retrieval.ingest.sources import url_article_id
 
 
 def ids(service) -> list[str]:

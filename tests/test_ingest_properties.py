@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_chunking import paragraph
 
-from retrieval.chunking import chunk_article
 from retrieval.errors import ArticleNotFound
+from retrieval.ingest.chunking import chunk_article
+from retrieval.ingest.sources import Loaded
 from retrieval.models import Article
-from retrieval.sources import Loaded
 
 IDS = ["a", "b", "c"]
 

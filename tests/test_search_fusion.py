@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from retrieval.index.lexical import BM25Index
+from retrieval.index.search import HybridSearcher, Snapshot
+from retrieval.index.store import Records
 from retrieval.korean import terms
-from retrieval.lexical import BM25Index
-from retrieval.search import HybridSearcher, Snapshot
-from retrieval.store import Records
 
 
 class StubStore:

@@ -11,8 +11,8 @@ import pytest
 from conftest import DEFAULT_ARTICLE, DEFAULT_ID
 
 from retrieval.errors import BlockedURLError, SourceError
-from retrieval.fetch import decode, fetch
-from retrieval.sources import load_source, parse_document, url_article_id
+from retrieval.ingest.fetch import decode, fetch
+from retrieval.ingest.sources import load_source, parse_document, url_article_id
 
 BODY = (
     "서울시가 내년부터 한강 공원에 야간 도서관을 운영한다고 밝혔다.\n"
@@ -253,7 +253,7 @@ def test_private_addresses_are_blocked_when_not_allowed(url):
 
 def test_redirect_to_a_private_address_is_blocked(pages, monkeypatch):
     # A public-looking first hop that redirects to loopback: every hop is checked.
-    from retrieval import fetch as fetch_mod
+    from retrieval.ingest import fetch as fetch_mod
 
     url = pages.add("/go", b"", status=302, content_type="text/plain", Location="http://127.0.0.1:9/admin")
     real = fetch_mod.check_url
@@ -271,7 +271,7 @@ def test_redirect_to_a_private_address_is_blocked(pages, monkeypatch):
 
 @pytest.mark.parametrize("url", ["ftp://127.0.0.1/x", "file:///etc/passwd", "http://"])
 def test_non_http_urls_are_refused(url):
-    from retrieval.fetch import check_url
+    from retrieval.ingest.fetch import check_url
 
     with pytest.raises(SourceError):
         check_url(url, allow_private=True)

@@ -9,7 +9,7 @@ import pytest
 from conftest import make_store
 
 from retrieval.errors import StoreUnavailable
-from retrieval.store import META, PREFIX, Records, VectorStore, make_client
+from retrieval.index.store import META, PREFIX, Records, VectorStore, make_client
 
 
 def records(n: int, tag: str = "a") -> Records:

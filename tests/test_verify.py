@@ -7,11 +7,11 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from retrieval.chunking import chunk_article
+from retrieval.check.support import MIN_COVERAGE, squash
+from retrieval.check.verify import check
+from retrieval.ingest.chunking import chunk_article
+from retrieval.ingest.sources import load_source
 from retrieval.models import Passage
-from retrieval.sources import load_source
-from retrieval.support import MIN_COVERAGE, squash
-from retrieval.verify import check
 
 REFUSALS = ["기사에는 이 질문에 대한 내용이 나와 있지 않습니다.", "The article doesn't say."]
 P = [

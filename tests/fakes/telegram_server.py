@@ -19,7 +19,16 @@ from typing import Any
 
 from aiohttp import web
 
-from .telegram_api import TOKEN, ApiError, BotApi, BotMessage, Call, RateLimits, _Bucket, parse_html
+from .telegram_api import (
+    TOKEN,
+    ApiError,
+    BotApi,
+    BotMessage,
+    Call,
+    RateLimits,
+    _Bucket,
+    parse_html,
+)
 
 __all__ = ["TOKEN", "ApiError", "BotMessage", "Call", "FakeTelegram", "RateLimits", "parse_html"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .korean import noun_phrases, terms
-from .models import Turn
+from ..korean import noun_phrases, terms
+from ..models import Turn
 
 # Words that point back at something said before (Korean and English).
 _REFERRING = re.compile(

@@ -19,14 +19,22 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable
 
-from .errors import LLMUnavailable
-from .extractive import NOT_IN_ARTICLE
-from .llm import PerLoop, RetryPolicy, add_usage, describe, text_of
-from .models import Answer, Passage, Turn
-from .prompting import (LANGUAGE, PROMPTS_DIR, answer_prompt, answer_vars, clean_rewrite, lang_of, load_prompt,
-                        rewrite_prompt, rewrite_vars)
-from .service import ArticleService, validate_question
-from .verify import PreviewGuard, check
+from ..base import NOT_IN_ARTICLE, lang_of
+from ..check.verify import PreviewGuard, check
+from ..errors import LLMUnavailable
+from ..models import Answer, Passage, Turn
+from ..service import ArticleService, validate_question
+from .client import PerLoop, RetryPolicy, add_usage, describe, text_of
+from .prompting import (
+    LANGUAGE,
+    PROMPTS_DIR,
+    answer_prompt,
+    answer_vars,
+    clean_rewrite,
+    load_prompt,
+    rewrite_prompt,
+    rewrite_vars,
+)
 
 log = logging.getLogger(__name__)
 NOTES = {

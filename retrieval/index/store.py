@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from .errors import StoreUnavailable
+from ..errors import StoreUnavailable
 
 T = TypeVar("T")
 META = "articlebot-meta"

@@ -29,14 +29,13 @@
 
 from __future__ import annotations
 
-import math
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .korean import is_mostly_hangul, normalize, sentence_spans, terms, tokens
+from ..index.lexical import idf
+from ..korean import is_mostly_hangul, normalize, sentence_spans, squash, terms, tokens
 
 MIN_COVERAGE = 0.67  # calibrated in tests/test_verify.py::test_calibration_on_the_default_article
 MIN_FRAGMENT_CHARS = 3
@@ -56,14 +55,6 @@ _ORDERS = re.compile(
     r"(?:너|당신)는\s*이제",
     re.IGNORECASE | re.DOTALL,
 )
-_QUOTE_CHARS = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "「": '"', "」": '"', "『": '"', "』": '"'})
-
-
-def squash(text: str) -> str:
-    """NFKC, one kind of quote mark, no whitespace: how verbatim is compared (LLMs respace Korean)."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text).translate(_QUOTE_CHARS))
-
-
 def _terms(text: str) -> set[str]:
     out = {t.strip(".,;:!?\"'()[]") for t in terms(text)}
     return {t for t in out if t and t not in _FRAMING}
@@ -88,9 +79,9 @@ class PassageIndex:
         self.sentences = []
         for s, e in sentence_spans(text) or [(0, len(text))]:
             part = text[s:e]
-            self.sentences.append(Sentence(s, e, _terms(part), squash(part).lower(), is_mostly_hangul(part),
+            self.sentences.append(Sentence(s, e, _terms(part), squash(part), is_mostly_hangul(part),
                                            bool(_ORDERS.search(part))))
-        self.squashed = squash(text).lower()
+        self.squashed = squash(text)
         self.scripts = {s.hangul for s in self.sentences}
 
 
@@ -112,7 +103,7 @@ class Rarity:
                 self.df[t] = self.df.get(t, 0) + 1
 
     def __call__(self, term: str) -> float:
-        return math.log(1 + (self.n + 1) / (self.df.get(term, 0) + 0.5))
+        return idf(self.n, self.df.get(term, 0))
 
     def coverage(self, claim_terms: set[str], found: set[str]) -> float:
         total = sum(self(t) for t in claim_terms)
@@ -159,7 +150,7 @@ class Claim:
 
 def _verbatim(claim: Claim, px: PassageIndex) -> Sentence | None:
     """The run of passage sentences a claim copies word for word (spacing aside), if it does."""
-    sq = squash(claim.text).lower().strip(_ENDS)
+    sq = squash(claim.text).strip(_ENDS)
     if len(sq) < MIN_VERBATIM_CHARS or sq not in px.squashed:
         return None
     run = [s for s in px.sentences if sq in s.squashed or s.squashed.strip(_ENDS) in sq]

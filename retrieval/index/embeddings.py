@@ -9,7 +9,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .errors import EmbedderError
+from ..errors import EmbedderError
 
 Progress = Callable[[int, int], None]
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
-from .korean import is_mostly_hangul, normalize, terms, tokens
+from ..korean import is_mostly_hangul, normalize, squash, terms, tokens
 
 # Tags whose words must be found for a sentence to count as evidence (things, names, numbers).
 _NOUN_TAGS = {"NNG", "NNP", "NR", "SN", "SL", "SH", "XR"}
@@ -82,10 +82,6 @@ def analyze(question: str) -> Question:
     kind = next((k for k, pat in _KIND_PATTERNS if pat.search(question)), Kind.ANY)
     return Question(question, list(dict.fromkeys(nouns)), list(dict.fromkeys(others)), kind,
                     is_mostly_hangul(question), compounds(question), type_words)
-
-
-def squash(text: str) -> str:
-    return re.sub(r"\s+", "", normalize(text)).lower()
 
 
 def contains(term: str, sentence_terms: set[str], squashed: str) -> bool:

@@ -1,24 +1,15 @@
-"""The answering interface shared by the CLI, the terminal chat and the bot."""
+"""The offline `Answerer`: the extractive answer, whole, with no key and no network."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
-from typing import Protocol
 
-from .models import Answer, Turn
-from .service import ArticleService
-
-
-class Answerer(Protocol):
-    """Answers a question in a conversation; `astream` yields text deltas, then one final `Answer`."""
-
-    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer: ...
-
-    def astream(self, question: str, history: Sequence[Turn] = ()) -> AsyncIterator[str | Answer]: ...
+from ..models import Answer, Turn
+from ..service import ArticleService
 
 
-class ExtractiveAnswerer:
+class OfflineAnswerer:
     """The offline default: no key needed; the whole answer arrives at once."""
 
     def __init__(self, service: ArticleService) -> None:

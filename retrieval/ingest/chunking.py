@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
-from .korean import sentence_spans
-from .models import Article, Chunk
+from ..korean import sentence_spans
+from ..models import Article, Chunk
 
 TARGET_CHARS = 500
 MAX_CHARS = 800

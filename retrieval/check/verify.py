@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from ..models import Citation, Passage
 from .citations import CitationBook
-from .models import Citation, Passage
 from .support import Claim, Rarity, Sentence, passage_index, squash, supports
 
 MIN_LEAK_CHARS = 20

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..errors import SourceError
+from ..models import Article
 from .cleaning import clean_text
-from .errors import SourceError
 from .fetch import decode, fetch
-from .models import Article
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 HTML_SUFFIXES = {".html", ".htm"}

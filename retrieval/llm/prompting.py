@@ -9,11 +9,10 @@ from pathlib import Path
 
 from langchain_core.prompts import ChatPromptTemplate
 
-from .extractive import NOT_IN_ARTICLE
-from .korean import is_mostly_hangul
-from .models import Passage, Turn
+from ..base import NOT_IN_ARTICLE
+from ..models import Passage, Turn
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 # Our own tags inside data would let an article or a question close its block and "speak" as us.
 _TAGS = re.compile(r"<(/?)\s*(passage|question|conversation)\b", re.IGNORECASE)
 _MARKERS = re.compile(r"\s*\[\s*\d+(?:\s*[,，]\s*\d+)*\s*\]")
@@ -83,11 +82,6 @@ def format_articles(articles: Sequence[tuple[str, str]]) -> str:
     if not articles:
         return "- (unknown)"
     return "\n".join(f"- {_attr(title)} (date: {_attr(date) or 'unknown'})" for title, date in articles)
-
-
-def lang_of(text: str) -> str:
-    """`ko` for mostly-Hangul text, else `en` (the refusal and the notes exist in those two)."""
-    return "ko" if is_mostly_hangul(text) else "en"
 
 
 def answer_vars(passages: Sequence[Passage], question: str, lang: str) -> dict[str, str]:

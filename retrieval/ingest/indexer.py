@@ -10,12 +10,12 @@ from typing import Any
 
 import numpy as np
 
+from ..index.embeddings import Embedder
+from ..index.search import Snapshot
+from ..index.store import Records, VectorStore
+from ..korean import terms
+from ..models import Article, IngestReport
 from .chunking import chunk_article
-from .embeddings import Embedder
-from .korean import terms
-from .models import Article, IngestReport
-from .search import Snapshot
-from .store import Records, VectorStore
 
 # progress(stage, done, total): "embedding" while vectors are computed, "writing" at the end.
 ProgressFn = Callable[[str, int, int], None]

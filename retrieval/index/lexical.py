@@ -13,6 +13,12 @@ K1 = 1.2
 B = 0.75
 
 
+def idf(n: int, df: int) -> float:
+    """Rarity of a term found in `df` of `n` units (chunks or sentences), as the answerers and the citation
+    check weigh words; smoothed so an unseen term is rare but finite."""
+    return math.log(1 + (n + 1) / (df + 0.5))
+
+
 class BM25Index:
     """Scores every chunk for a query's terms; the term lists come from the chunks' metadata."""
 

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .citations import CitationBook
-from .embeddings import Embedder
-from .evidence import Kind, Question, analyze, contains, has_kind, is_statement, squash
-from .korean import sentence_spans, terms
-from .models import Answer, Passage
-
-NOT_IN_ARTICLE = {
-    "ko": "기사에는 이 질문에 대한 내용이 나와 있지 않습니다.",
-    "en": "The article doesn't say.",
-}
-
-
-def language(question: Question) -> str:
-    """`ko` for Hangul questions, else `en` (other languages are answered in English)."""
-    return "ko" if question.hangul else "en"
+from ..base import NOT_IN_ARTICLE, lang_of
+from ..check.citations import CitationBook
+from ..index.embeddings import Embedder
+from ..index.lexical import idf
+from ..korean import sentence_spans, squash, terms
+from ..models import Answer, Passage
+from .evidence import Kind, Question, analyze, contains, has_kind, is_statement
 
 
 class CorpusStats:
@@ -38,7 +29,7 @@ class CorpusStats:
         self._squashed = "\n".join(squash(t) for t in texts)
 
     def idf(self, term: str) -> float:
-        return math.log(1 + (self.n + 1) / (self.df.get(term, 0) + 0.5))
+        return idf(self.n, self.df.get(term, 0))
 
     def mentions(self, term: str) -> bool:
         """True when any indexed chunk contains the term (as a morpheme or a substring)."""
@@ -178,7 +169,7 @@ class ExtractiveAnswerer:
             q.nouns = list(dict.fromkeys(q.nouns + [t for t in context if t not in q.others]))
         ranked = self.rank(q, context, query_vec, passages, stats)
         if not ranked or not self.answerable(q, ranked, stats):
-            return Answer(question, standalone, NOT_IN_ARTICLE[language(q)], False, "extractive")
+            return Answer(question, standalone, NOT_IN_ARTICLE[lang_of(question)], False, "extractive")
         best = ranked[0]
         chosen = [best]
         for s in ranked[1:3]:

@@ -7,12 +7,12 @@ import re
 import socket
 import time
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import httpx
 from charset_normalizer import from_bytes
 
-from .errors import BlockedURLError, SourceError
+from ..errors import BlockedURLError, SourceError
 
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([A-Za-z0-9_\-]+)", re.IGNORECASE)
 # EUC-KR pages routinely contain CP949's extra syllables; CP949 is the superset that decodes them all.

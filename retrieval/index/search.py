@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
+from ..korean import terms
+from ..models import Passage
 from .embeddings import Embedder
-from .korean import terms
 from .lexical import BM25Index
-from .models import Passage
 from .store import Records, VectorStore
 
 # Fusion, measured on KorQuAD 1.0 dev with bench/korquad.py (first 1000 questions; 1000-1999 held out;

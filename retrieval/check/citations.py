@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .models import Citation, Passage
+from ..models import Citation, Passage
 
 
 class CitationBook:

@@ -1,0 +1,1 @@
+"""The offline answerer: what a question asks, follow-ups, sentence choice."""

@@ -1,0 +1,1 @@
+"""Citations numbered in code and every cited claim checked against its passage."""

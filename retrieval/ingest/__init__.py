@@ -1,0 +1,1 @@
+"""Reading sources, cleaning page furniture, chunking, and writing index versions."""

@@ -1,0 +1,1 @@
+"""LLM answers: the OpenAI-compatible client and retry policy, prompts, the chain."""
