@@ -94,3 +94,15 @@ def index_check(service: Any) -> Check:
         return f"ok ({active[0]})"
 
     return check
+
+
+def serve_health(settings: Any, service: Any, **checks: Check) -> HealthServer | None:
+    """Start the server the settings ask for (ARTICLEBOT_METRICS_PORT=0: none), with the index check."""
+    if not settings.metrics_port:
+        return None
+    try:
+        return HealthServer(settings.metrics_listen, settings.metrics_port,
+                            {"index": index_check(service), **checks}).start()
+    except OSError as exc:  # the bot still answers; the failing probe is what tells the operator
+        log.error("no health and metrics server on %s:%s: %s", settings.metrics_listen, settings.metrics_port, exc)
+        return None

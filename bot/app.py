@@ -133,6 +133,9 @@ def run_bot(settings: Settings) -> None:
     if report is not None:
         log.info("indexed: %s", report.summary())
     app = build_application(settings, service, build_answerer(settings, service))
+    from articlebot.health import serve_health
+
+    serve_health(settings, service)  # a daemon thread: it ends with the process
     if settings.webhook_url:
         app.run_webhook(**webhook_options(settings), allowed_updates=Update.ALL_TYPES)
     else:

@@ -137,7 +137,9 @@ def shared_eval() -> Path:
 # ----- the CLI as a person runs it ------------------------------------------------------------
 def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(_FOREIGN_ENV)}
-    env.update(ARTICLEBOT_DATA_DIR=str(data_dir), ANONYMIZED_TELEMETRY="False", PYTHONUNBUFFERED="1")
+    # No health server unless a test asks for one: bots run side by side would fight over its port.
+    env.update(ARTICLEBOT_DATA_DIR=str(data_dir), ANONYMIZED_TELEMETRY="False", PYTHONUNBUFFERED="1",
+               ARTICLEBOT_METRICS_PORT="0")
     env.update(extra)
     return env
 

@@ -84,3 +84,40 @@ def test_health_command_exit_codes(server, tmp_path):
     bad.stop()
     gone = run_cli(["health"], tmp_path / "d", ARTICLEBOT_METRICS_PORT=str(bad.port), timeout=60)
     assert gone.returncode == 1 and "no answer" in gone.stderr and "Traceback" not in gone.stderr
+
+
+@pytest.mark.slow
+def test_a_running_bot_serves_healthz_and_metrics(tmp_path):
+    """`articlebot run` against the fake Bot API: /healthz is 200 once the index is open."""
+    import signal
+    import socket
+    import subprocess
+    import time
+
+    from conftest import VENV_BIN, cli_env
+    from fakes.telegram_server import FakeTelegram
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with FakeTelegram() as tg:
+        env = cli_env(tmp_path / "data", TELEGRAM_BOT_TOKEN=tg.token, ARTICLEBOT_TELEGRAM_API_URL=tg.base_url,
+                      ARTICLEBOT_METRICS_PORT=str(port))
+        with open(tmp_path / "bot.log", "wb") as log:
+            proc = subprocess.Popen([str(VENV_BIN / "articlebot"), "run"], cwd=tmp_path, env=env, stdout=log,
+                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            deadline, body = time.monotonic() + 120, None
+            while time.monotonic() < deadline and body is None:
+                try:
+                    r = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5, trust_env=False)
+                    body = r.json() if r.status_code == 200 else None
+                except httpx.HTTPError:
+                    time.sleep(0.5)
+            assert body is not None, (tmp_path / "bot.log").read_text()[-3000:]
+            assert body["checks"]["index"].startswith("ok")
+            metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5, trust_env=False)
+            assert metrics.status_code == 200
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=60)
