@@ -26,11 +26,13 @@ def _settings() -> Settings:
 def _service(settings: Settings | None = None):
     from .compose import build_service
 
-    service = build_service(settings or _settings())
+    settings = settings or _settings()
+    service = build_service(settings)
     with _progress() as progress:
         report = service.open(progress)
-    if report is not None:
-        typer.echo(f"Indexed: {report.summary()}", err=True)
+    if report is not None:  # first use of this data dir: say where it is
+        where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else settings.data_dir
+        typer.echo(f"Indexed into {where}: {report.summary()}", err=True)
     return service
 
 

