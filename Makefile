@@ -19,8 +19,10 @@ bench: $(VENV)/.synced
 bench-load: $(VENV)/.synced
 	$(VENV)/bin/python bench/load.py $(LOAD_ARGS)
 
+# The seed dev sets ship in eval/ (format: eval/README.md); EVAL="a.jsonl b.jsonl" scores other files.
+EVAL ?= eval/seed_article_dev.jsonl eval/seed_followups_dev.jsonl
 eval: $(VENV)/.synced
-	$(VENV)/bin/articlebot eval ../shared/eval/seed_article_dev.jsonl ../shared/eval/seed_followups_dev.jsonl
+	$(VENV)/bin/articlebot eval $(EVAL)
 
 sync: $(VENV)/.synced
 
