@@ -63,7 +63,7 @@ def run() -> None:
     """Start the Telegram bot when TELEGRAM_BOT_TOKEN is set, else the terminal chat."""
     settings = _settings()
     if settings.telegram_bot_token:
-        from bot.app import run_bot
+        from .compose import run_bot
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         run_bot(settings)

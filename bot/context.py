@@ -6,19 +6,19 @@ from dataclasses import dataclass
 
 from telegram.ext import ContextTypes
 
-from articlebot.settings import Settings
 from retrieval.service import ArticleService
 
 from .access import Access
+from .config import BotConfig
 from .conversation import Conversations
-from .history import BotStore
+from .storage import BotStore
 
 KEY = "articlebot"
 
 
 @dataclass
 class Deps:
-    settings: Settings
+    config: BotConfig
     service: ArticleService
     store: BotStore
     access: Access

@@ -16,8 +16,8 @@ from retrieval.errors import ArticlebotError
 from retrieval.models import Answer
 
 from .access import UserRateLimit
-from .history import BotStore
 from .render import answer_html, split_html
+from .storage import BotStore
 from .streaming import AnswerReply, keep_typing
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from functools import partial
 
-from telegram import LinkPreviewOptions, Message, MessageEntity, ReplyParameters, Update
+from telegram import Message, MessageEntity, ReplyParameters, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
@@ -26,8 +26,8 @@ from . import texts
 from .access import addressed_text
 from .context import deps
 from .conversation import SOURCES_PREFIX, Question
-from .render import sources_html, split_html
-from .streaming import retrying
+from .render import sources_html
+from .replies import reply_html, retrying
 
 log = logging.getLogger(__name__)
 Ctx = ContextTypes.DEFAULT_TYPE
@@ -173,16 +173,6 @@ async def on_error(update: object, context: Ctx) -> None:
             reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True) if message else None))
     except TelegramError as send_exc:
         log.warning("could not tell chat %s about the error: %s", update.effective_chat.id, send_exc)
-
-
-async def reply_html(message: Message | None, html: str) -> None:
-    """Reply with HTML, split when long; every part after the first is a plain follow-on message."""
-    if message is None:
-        return
-    for i, part in enumerate(split_html(html)):
-        # Retried like answers: one 502 or dropped connection must not lose a command's reply.
-        await retrying(partial(message.reply_html, part, do_quote=i == 0,
-                               link_preview_options=LinkPreviewOptions(is_disabled=True)))
 
 
 def register(app: Application) -> None:

@@ -18,7 +18,7 @@ from .models import Answer, ArticleInfo, IngestReport, Passage, Turn
 
 MAX_QUESTION_CHARS = 1000
 # Sources recorded for uploaded files: there is nothing to read again on reload.
-UPLOAD_PREFIX = "upload:"
+_UPLOAD_PREFIX = "upload:"
 
 
 def validate_question(question: str) -> str:
@@ -36,14 +36,13 @@ class ArticleService:
     """Owns the active index snapshot; writes are serialized, reads never wait for them."""
 
     def __init__(self, store: VectorStore, embedder: Embedder, *, default_sources: Sequence[str] = (),
-                 top_k: int = 5, allow_private_urls: bool = True, max_fetch_bytes: int = 5_000_000) -> None:
+                 top_k: int = 5, max_fetch_bytes: int = 5_000_000) -> None:
         self.store = store
         self.embedder = embedder
         self.searcher = HybridSearcher(store, embedder)
         self.extractive = ExtractiveAnswerer(embedder)
         self.default_sources = list(default_sources)
         self.top_k = top_k
-        self.allow_private_urls = allow_private_urls
         self.max_fetch_bytes = max_fetch_bytes
         self._snap: Snapshot | None = None
         self._stats: CorpusStats | None = None
@@ -147,28 +146,25 @@ class ArticleService:
         self._set(snap)
         return report
 
-    def ingest(self, sources: Sequence[str], *, replace: bool = False, from_bot: bool = False,
-               progress: indexer.ProgressFn | None = None) -> IngestReport:
+    def ingest(self, sources: Sequence[str], *, replace: bool = False, allow_private: bool = True,
+               urls_only: bool = False, progress: indexer.ProgressFn | None = None) -> IngestReport:
         """Add (or with `replace`, replace the index with) the articles in `sources`.
 
         Good articles are indexed in one atomic step even when other sources fail; the failures
-        are listed in the report. Nothing is written when no article could be read.
+        are listed in the report. Nothing is written when no article could be read. `allow_private`
+        lets URLs reach private or local addresses; with `urls_only`, anything but an http(s) URL is
+        reported instead of read (the caller decides who may name files on this machine).
         """
-        allow = self.allow_private_urls or not from_bot
-        if from_bot:  # a chat may name web pages only, never a file or directory on this machine
-            local = [s for s in sources if not is_url(s)]
-            sources = [s for s in sources if is_url(s)]
-        loaded = self._load(sources, allow_private=allow)
-        if from_bot:
-            loaded.problems += [f"{s[:200]}: not an http(s) URL (from the chat, add web pages or upload a file)"
-                                for s in local]
+        local = [s for s in sources if urls_only and not is_url(s)]
+        loaded = self._load([s for s in sources if s not in local], allow_private=allow_private)
+        loaded.problems += [f"{s[:200]}: not an http(s) URL (add web pages, or upload a file)" for s in local]
         return self._ingest_loaded(loaded, replace=replace, progress=progress)
 
-    def ingest_document(self, name: str, data: bytes, *, source: str,
+    def ingest_document(self, name: str, data: bytes, *,
                         progress: indexer.ProgressFn | None = None) -> IngestReport:
-        """Add the articles of an uploaded file (text, Markdown, HTML or JSON Lines)."""
+        """Add the articles of an uploaded file (text, Markdown, HTML or JSON Lines); a reload keeps them."""
         try:
-            loaded = parse_document(name, data, source).unique()
+            loaded = parse_document(name, data, _UPLOAD_PREFIX + name).unique()
         except SourceError as exc:
             loaded = Loaded(problems=[str(exc)])
         return self._ingest_loaded(loaded, progress=progress)
@@ -182,22 +178,18 @@ class ArticleService:
             target = indexer.merge(current.records, loaded.articles, replace_all=replace)
             return self._commit(current, target, progress, loaded)
 
-    def reload(self, progress: indexer.ProgressFn | None = None, *, from_bot: bool = False) -> IngestReport:
+    def reload(self, progress: indexer.ProgressFn | None = None, *, allow_private: bool = True) -> IngestReport:
         """Re-read every source and swap the index in one step; any failure leaves the old index serving.
-
-        From the bot, URLs pass the same address check as `/add`: a name that was public when added
-        may point at a private address by now.
-        """
-        allow = self.allow_private_urls or not from_bot
+        `allow_private` as for `ingest`."""
         with self._write:
             current = self.snapshot()
             sources = list(dict.fromkeys(str(m.get("source", "")) for m in current.records.metas))
-            kept = [s for s in sources if s.startswith(UPLOAD_PREFIX)]  # nothing to re-read: kept as is
+            kept = [s for s in sources if s.startswith(_UPLOAD_PREFIX)]  # nothing to re-read: kept as is
             rereadable = [s for s in sources if s not in kept]
             loaded, unreadable = Loaded(), []
             for src in rereadable:
                 try:
-                    loaded.extend(load_source(src, allow_private=allow, max_bytes=self.max_fetch_bytes))
+                    loaded.extend(load_source(src, allow_private=allow_private, max_bytes=self.max_fetch_bytes))
                 except SourceError as exc:
                     unreadable.append(str(exc))
             loaded = loaded.unique()

@@ -59,7 +59,7 @@ def command_entities(text: str) -> list[dict]:
 async def test_admin_commands_from_anyone_else_are_refused_and_change_nothing(tmp_path, pages):
     url = pages.add("/busan", PAGE)
     embedder = HashEmbedder()
-    service = make_service(tmp_path / "data", embedder, [DEFAULT_ARTICLE], allow_private_urls=True)
+    service = make_service(tmp_path / "data", embedder, [DEFAULT_ARTICLE])
     service.open()
     embedder.reset()
     bot_dir = tmp_path / "bot"

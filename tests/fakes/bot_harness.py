@@ -18,6 +18,7 @@ from typing import Any
 
 from telegram.ext import Application
 
+from articlebot.compose import bot_config
 from articlebot.settings import Settings, load_settings
 from bot.app import build_application
 from retrieval.models import Answer, Citation, Passage, Turn
@@ -84,7 +85,7 @@ class ScriptedAnswerer:
 @asynccontextmanager
 async def running_bot(settings: Settings, service: Any, answerer: Any, **kw: Any) -> AsyncIterator[Application]:
     """The real Application, polling the fake server in the current event loop until the block ends."""
-    app = build_application(settings, service, answerer, **kw)
+    app = build_application(bot_config(settings), service, answerer, **kw)
     await app.initialize()
     if app.post_init:
         await app.post_init(app)
