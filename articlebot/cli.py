@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -86,8 +85,9 @@ def run() -> None:
     settings = _settings()
     if settings.telegram_bot_token:
         from .compose import run_bot
+        from .logs import setup_logging
 
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        setup_logging(settings.log_level, settings.log_format)
         run_bot(settings)
         return
     chat()

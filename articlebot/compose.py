@@ -99,6 +99,8 @@ def run_bot(settings: Settings) -> None:
         log.info("indexed: %s", report.summary())
     app = build_application(config, service, build_answerer(settings, service))
     serve_health(settings, service)  # a daemon thread: it ends with the process
+    line, fields = startup_line(settings, service)
+    log.info(line, extra=fields)
     if settings.webhook_url:
         app.run_webhook(**webhook_options(settings), allowed_updates=Update.ALL_TYPES)
     else:
@@ -117,3 +119,21 @@ def webhook_options(settings: Settings) -> dict[str, Any]:
     return {"listen": settings.webhook_listen, "port": settings.webhook_port,
             "url_path": urlsplit(settings.webhook_url).path.lstrip("/"), "webhook_url": settings.webhook_url,
             "secret_token": secret}
+
+
+def startup_line(settings: Settings, service: ArticleService) -> tuple[str, dict[str, Any]]:
+    """The one line an operator reads first: how answers are made, how Telegram reaches us, who administers,
+    what the index holds and where the data is."""
+    articles = service.articles()
+    fields: dict[str, Any] = {
+        "mode": "llm" if settings.llm_enabled else "extractive",
+        "model": settings.llm_model if settings.llm_enabled else "none",
+        "embedder": service.embedder.id,
+        "transport": f"webhook {settings.webhook_url}" if settings.webhook_url else "polling",
+        "admins": ",".join(map(str, settings.admin_ids)) or "none",
+        "articles": len(articles), "chunks": sum(a.chunks for a in articles),
+        "data_dir": str(settings.data_dir.resolve()),
+    }
+    line = ("starting: mode=%(mode)s model=%(model)s embedder=%(embedder)s transport=%(transport)s "
+            "admins=%(admins)s index=%(articles)d article(s), %(chunks)d chunks data=%(data_dir)s") % fields
+    return line, fields

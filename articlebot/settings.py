@@ -105,6 +105,9 @@ class Settings(BaseSettings):
         None, description="Webhook secret token; unset means a random one per start.")
     metrics_listen: str = Field("127.0.0.1", description="Address of the health and metrics server (/healthz, /metrics).")
     metrics_port: int = Field(9464, ge=0, le=65535, description="Its port; 0 turns it off.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level of the bot.")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="text (one readable line per record) or json (one object per line, with ids as fields).")
     admin_ids: IdList = Field(
         [], description="Comma-separated Telegram user ids allowed to use the admin commands.")
     allowed_user_ids: IdList = Field(
@@ -131,6 +134,13 @@ class Settings(BaseSettings):
             return [v if not isinstance(v, (str, Path)) or "://" in str(v) else str(_anchored(Path(v)))
                     for v in value]
         return value
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _case(cls, value: object, info) -> object:
+        if not isinstance(value, str):
+            return value
+        return value.strip().upper() if info.field_name == "log_level" else value.strip().lower()
 
     @field_validator("data_dir", mode="before")
     @classmethod

@@ -38,6 +38,7 @@ class Question:
     message_id: int | None = None
     private: bool = True
     thread_id: int | None = None
+    update_id: int | None = None  # for the log line: which update this answer belongs to
     received: float = field(default_factory=time.monotonic)
 
 
@@ -125,8 +126,10 @@ class Conversations:
             await reply.finish(split_html(answer_html(answer)), sources_button(answer_id))
             latency = (time.monotonic() - q.received) * 1000
             self.store.record(q.user_id, q.chat_id, "answer", answer, latency)
-            log.info("answered in chat %s: mode=%s answerable=%s %.0f ms", q.chat_id, answer.mode,
-                     answer.answerable, latency)
+            log.info("answered: chat=%s user=%s update=%s mode=%s answerable=%s latency_ms=%.0f", q.chat_id,
+                     q.user_id, q.update_id, answer.mode, answer.answerable, latency,
+                     extra={"chat_id": q.chat_id, "user_id": q.user_id, "update_id": q.update_id,
+                            "mode": answer.mode, "answerable": answer.answerable, "latency_ms": round(latency)})
             return answer
         except asyncio.CancelledError:
             self.store.record(q.user_id, q.chat_id, "cancelled")

@@ -124,7 +124,8 @@ async def _ask(update: Update, context: Ctx, text: str) -> None:
         return
     q = Question(chat_id=message.chat.id, text=text, user_id=update.effective_user.id if update.effective_user else None,
                  message_id=message.message_id, private=message.chat.type == ChatType.PRIVATE,
-                 thread_id=message.message_thread_id if message.is_topic_message else None)
+                 thread_id=message.message_thread_id if message.is_topic_message else None,
+                 update_id=update.update_id)
     await deps(context).conversations.ask(context.bot, q)
 
 
