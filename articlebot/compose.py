@@ -77,6 +77,7 @@ def bot_config(settings: Settings) -> BotConfig:
         allowed_user_ids=tuple(settings.allowed_user_ids), allowed_chat_ids=tuple(settings.allowed_chat_ids),
         allow_private_urls=settings.allow_private_urls, history_turns=settings.history_turns,
         user_rate_per_minute=settings.user_rate_per_minute, max_upload_bytes=settings.max_upload_bytes,
+        default_language=settings.default_language,
     )
 
 

@@ -105,6 +105,9 @@ class Settings(BaseSettings):
         None, description="Webhook secret token; unset means a random one per start.")
     metrics_listen: str = Field("127.0.0.1", description="Address of the health and metrics server (/healthz, /metrics).")
     metrics_port: int = Field(9464, ge=0, le=65535, description="Its port; 0 turns it off.")
+    default_language: Literal["ko", "en"] = Field(
+        "ko", description="Bot language (ko or en) for users whose Telegram app sends none; "
+                          "others get Korean or English from their app's language.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level of the bot.")
     log_format: Literal["text", "json"] = Field(
         "text", description="text (one readable line per record) or json (one object per line, with ids as fields).")

@@ -19,6 +19,10 @@ class RateLimited(ArticlebotError):
         self.retry_after = retry_after
 
 
+class Busy(ArticlebotError):
+    """This chat already has an answer in flight."""
+
+
 class Access:
     """Allow-lists and admins. With no allow-list set, everyone may ask; admins are always allowed."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -18,3 +19,4 @@ class BotConfig:
     history_turns: int = 6
     user_rate_per_minute: int = 20
     max_upload_bytes: int = 5_000_000
+    default_language: Literal["ko", "en"] = "ko"  # for users whose Telegram app sends no language

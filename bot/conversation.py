@@ -12,20 +12,16 @@ from dataclasses import dataclass, field
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
 from retrieval.base import Answerer
-from retrieval.errors import ArticlebotError
 from retrieval.models import Answer
 
-from .access import UserRateLimit
+from . import texts
+from .access import Busy, UserRateLimit  # noqa: F401  (Busy lives with RateLimited; imported from here too)
 from .render import answer_html, split_html
 from .storage import BotStore
 from .streaming import AnswerReply, keep_typing
 
 log = logging.getLogger(__name__)
 SOURCES_PREFIX = "src:"
-
-
-class Busy(ArticlebotError):
-    """This chat already has an answer in flight."""
 
 
 @dataclass
@@ -39,13 +35,15 @@ class Question:
     private: bool = True
     thread_id: int | None = None
     update_id: int | None = None  # for the log line: which update this answer belongs to
+    lang: texts.Lang = "en"  # of the asker's Telegram app: the button and notes around the answer
     received: float = field(default_factory=time.monotonic)
 
 
-def sources_button(answer_id: int | None) -> InlineKeyboardMarkup | None:
+def sources_button(answer_id: int | None, lang: texts.Lang = "en") -> InlineKeyboardMarkup | None:
     if answer_id is None:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton("📚 Sources", callback_data=f"{SOURCES_PREFIX}{answer_id}")]])
+    return InlineKeyboardMarkup([[InlineKeyboardButton(texts.SOURCES_BUTTON(lang),
+                                                       callback_data=f"{SOURCES_PREFIX}{answer_id}")]])
 
 
 class Conversations:
@@ -123,7 +121,7 @@ class Conversations:
             # the exchange must be in the history and the chat free by then (else "still answering").
             self.store.add_exchange(q.chat_id, q.text, answer, self.keep)
             self._release(q.chat_id)
-            await reply.finish(split_html(answer_html(answer)), sources_button(answer_id))
+            await reply.finish(split_html(answer_html(answer)), sources_button(answer_id, q.lang))
             latency = (time.monotonic() - q.received) * 1000
             self.store.record(q.user_id, q.chat_id, "answer", answer, latency)
             log.info("answered: chat=%s user=%s update=%s mode=%s answerable=%s latency_ms=%.0f", q.chat_id,
@@ -133,7 +131,7 @@ class Conversations:
             return answer
         except asyncio.CancelledError:
             self.store.record(q.user_id, q.chat_id, "cancelled")
-            await reply.abort("(stopped)")
+            await reply.abort(texts.STOPPED_NOTE(q.lang))
             raise
         except Exception:
             self.store.record(q.user_id, q.chat_id, "error")
