@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -27,8 +28,8 @@ from telegram.ext import (
 
 from retrieval.models import IngestReport
 
-from . import texts
-from .context import KEY, deps
+from . import metrics, texts
+from .context import KEY, LIMITER_KEY, deps
 from .handlers import NEW, lang
 from .markup import esc
 from .replies import is_not_modified, reply_html
@@ -96,10 +97,12 @@ class Status:
 
 
 async def _index_job(message: Message, verbs: tuple[texts.Text, texts.Text], lang: texts.Lang,
-                     work: Callable[[Callable[[str, int, int], None]], IngestReport]) -> None:
+                     work: Callable[[Callable[[str, int, int], None]], IngestReport], kind: str) -> None:
     verb, done_verb = (v(lang) for v in verbs)
     status = Status(await _status_message(message, f"{verb}…"), verb, lang)
+    started = time.monotonic()
     report = await status.run(work)
+    metrics.INGEST.labels(kind).observe(time.monotonic() - started)
     await status.show(texts.report(done_verb, report, lang))
 
 
@@ -119,7 +122,7 @@ async def reload(update: Update, context: Ctx) -> None:
     # A name that was public when added may point at a private address by now: the same check as /add.
     _background(context, update, _index_job(
         update.effective_message, texts.RELOADING, lang(update, context),
-        lambda progress: d.service.reload(progress=progress, allow_private=d.config.allow_private_urls)), "reload")
+        lambda progress: d.service.reload(progress=progress, allow_private=d.config.allow_private_urls), "reload"), "reload")
 
 
 @admin_only
@@ -134,7 +137,7 @@ async def add(update: Update, context: Ctx) -> None:
     _background(context, update, _index_job(
         update.effective_message, texts.ADDING, lang(update, context),
         lambda progress: d.service.ingest(urls, urls_only=True, allow_private=d.config.allow_private_urls,
-                                          progress=progress)), "add")
+                                          progress=progress), "add"), "add")
 
 
 @admin_only
@@ -157,7 +160,7 @@ async def upload(update: Update, context: Ctx) -> None:
         return
     _background(context, update, _index_job(
         update.effective_message, texts.ADDING, said,
-        lambda progress: d.service.ingest_document(name, data, progress=progress)), "upload")
+        lambda progress: d.service.ingest_document(name, data, progress=progress), "upload"), "upload")
 
 
 @admin_only
@@ -178,10 +181,28 @@ async def remove(update: Update, context: Ctx) -> None:
                                                              title=esc(info.title), chunks=info.chunks))
 
 
+WINDOW_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def window_seconds(text: str) -> float | None:
+    """"7d", "24h", "30m", "2w" in seconds; None for anything else."""
+    m = re.fullmatch(r"\s*(\d{1,6})\s*([mhdw])\s*", text.lower())
+    return int(m.group(1)) * WINDOW_UNITS[m.group(2)] if m and int(m.group(1)) > 0 else None
+
+
 @admin_only
 async def stats(update: Update, context: Ctx) -> None:
-    """/stats: users, questions, answers by mode, refusals, latency and tokens."""
-    await reply_html(update.effective_message, texts.stats(deps(context).store.stats()))
+    """/stats [7d]: users, questions, answers by mode, refusals, latency and tokens (all time, or in the
+    window), and the flood limiter's counters since start."""
+    said, window = lang(update, context), " ".join(context.args or [])
+    seconds = window_seconds(window) if window else None
+    if window and seconds is None:
+        await reply_html(update.effective_message, texts.STATS_USAGE(said))
+        return
+    limiter = context.application.bot_data.get(LIMITER_KEY)
+    usage = deps(context).store.stats(time.time() - seconds if seconds else None)
+    await reply_html(update.effective_message, texts.stats(usage, said, window.strip(),
+                                                           limiter.stats() if limiter else None))
 
 
 async def publish_commands(app: Application) -> None:

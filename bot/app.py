@@ -15,8 +15,9 @@ from retrieval.service import ArticleService
 from . import admin, handlers
 from .access import Access, UserRateLimit
 from .config import BotConfig
-from .context import KEY, Deps
+from .context import KEY, LIMITER_KEY, Deps
 from .conversation import Conversations
+from . import metrics
 from .flood import FloodLimiter
 from .storage import BotStore
 
@@ -77,7 +78,7 @@ def build_application(config: BotConfig, service: ArticleService, answerer: Answ
     builder = (Application.builder().token(config.token)
                .concurrent_updates(CONCURRENT_UPDATES)
                .connection_pool_size(API_CONNECTIONS).pool_timeout(POOL_TIMEOUT)
-               .rate_limiter(FloodLimiter(max_retries=3))
+               .rate_limiter(limiter := FloodLimiter(max_retries=3))
                .post_init(_post_init).post_shutdown(_post_shutdown))
     if config.api_url:
         builder = builder.base_url(config.api_url.rstrip("/")).base_file_url(file_url(config.api_url))
@@ -87,6 +88,8 @@ def build_application(config: BotConfig, service: ArticleService, answerer: Answ
     conversations = Conversations(answerer, store, config.history_turns,
                                   UserRateLimit(config.user_rate_per_minute), access.is_admin)
     app.bot_data[KEY] = Deps(config, service, store, access, conversations)
+    app.bot_data[LIMITER_KEY] = limiter  # its counters: /stats and the Prometheus metrics
+    metrics.watch_limiter(lambda: {**limiter.stats(), "queued": limiter.queued})
     handlers.register(app)
     admin.register(app)
     app.add_error_handler(handlers.on_error)

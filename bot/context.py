@@ -14,6 +14,7 @@ from .conversation import Conversations
 from .storage import BotStore
 
 KEY = "articlebot"
+LIMITER_KEY = "articlebot.limiter"  # the FloodLimiter, for its counters
 
 
 @dataclass

@@ -14,7 +14,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from retrieval.base import Answerer
 from retrieval.models import Answer
 
-from . import texts
+from . import metrics, texts
 from .access import Busy, UserRateLimit  # noqa: F401  (Busy lives with RateLimited; imported from here too)
 from .render import answer_html, split_html
 from .storage import BotStore
@@ -128,13 +128,16 @@ class Conversations:
                      q.user_id, q.update_id, answer.mode, answer.answerable, latency,
                      extra={"chat_id": q.chat_id, "user_id": q.user_id, "update_id": q.update_id,
                             "mode": answer.mode, "answerable": answer.answerable, "latency_ms": round(latency)})
+            metrics.answered(answer.mode, latency / 1000)
             return answer
         except asyncio.CancelledError:
             self.store.record(q.user_id, q.chat_id, "cancelled")
+            metrics.failed("cancelled")
             await reply.abort(texts.STOPPED_NOTE(q.lang))
             raise
         except Exception:
             self.store.record(q.user_id, q.chat_id, "error")
+            metrics.failed("error")
             raise
         finally:
             typing.cancel()

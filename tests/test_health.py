@@ -118,6 +118,7 @@ def test_a_running_bot_serves_healthz_and_metrics(tmp_path):
             assert body["checks"]["index"].startswith("ok")
             metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5, trust_env=False)
             assert metrics.status_code == 200
+            assert "articlebot_telegram_messages_total" in metrics.text and "articlebot_answer_seconds" in metrics.text
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=60)
