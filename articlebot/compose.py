@@ -78,6 +78,7 @@ def bot_config(settings: Settings) -> BotConfig:
         allow_private_urls=settings.allow_private_urls, history_turns=settings.history_turns,
         user_rate_per_minute=settings.user_rate_per_minute, max_upload_bytes=settings.max_upload_bytes,
         default_language=settings.default_language,
+        conversation_expiry_minutes=settings.conversation_expiry_minutes,
     )
 
 

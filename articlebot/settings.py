@@ -118,6 +118,8 @@ class Settings(BaseSettings):
     allowed_chat_ids: IdList = Field([], description="When set (or the user list is), only these chats are answered.")
     allow_private_urls: bool = Field(False, description="Let /add fetch loopback and private addresses.")
     history_turns: int = Field(6, ge=0, le=50, description="Exchanges per chat kept for follow-up questions.")
+    conversation_expiry_minutes: int = Field(
+        60, ge=0, description="Minutes of silence after which a chat starts afresh (with a one-line note); 0: never.")
     user_rate_per_minute: int = Field(20, ge=1, description="Questions per user per minute (admins are exempt).")
     max_upload_bytes: int = Field(5_000_000, ge=1000, description="Largest page or upload /add accepts.")
 

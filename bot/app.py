@@ -86,7 +86,8 @@ def build_application(config: BotConfig, service: ArticleService, answerer: Answ
     store = store or BotStore(config.data_dir / "bot.sqlite3")
     access = Access(config.admin_ids, config.allowed_user_ids, config.allowed_chat_ids)
     conversations = Conversations(answerer, store, config.history_turns,
-                                  UserRateLimit(config.user_rate_per_minute), access.is_admin)
+                                  UserRateLimit(config.user_rate_per_minute), access.is_admin,
+                                  expire_after_s=60 * config.conversation_expiry_minutes)
     app.bot_data[KEY] = Deps(config, service, store, access, conversations)
     app.bot_data[LIMITER_KEY] = limiter  # its counters: /stats and the Prometheus metrics
     metrics.watch_limiter(lambda: {**limiter.stats(), "queued": limiter.queued})

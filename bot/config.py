@@ -20,3 +20,4 @@ class BotConfig:
     user_rate_per_minute: int = 20
     max_upload_bytes: int = 5_000_000
     default_language: Literal["ko", "en"] = "ko"  # for users whose Telegram app sends no language
+    conversation_expiry_minutes: int = 60  # of silence, after which a chat starts afresh; 0: never

@@ -51,8 +51,10 @@ class Conversations:
     another; a second question in the same chat is refused (Busy) instead of racing the first."""
 
     def __init__(self, answerer: Answerer, store: BotStore, history_turns: int,
-                 limit: UserRateLimit | None = None, exempt: Callable[[int | None], bool] = lambda _: False) -> None:
+                 limit: UserRateLimit | None = None, exempt: Callable[[int | None], bool] = lambda _: False,
+                 expire_after_s: float = 0.0) -> None:
         self.answerer, self.store = answerer, store
+        self.expire_after_s = expire_after_s  # silence after which a chat starts afresh; 0: never
         self.keep = 2 * history_turns  # a turn here is one exchange: a question and its answer
         self.limit, self.exempt = limit, exempt
         self._inflight: dict[int, asyncio.Task[Answer]] = {}
@@ -72,6 +74,16 @@ class Conversations:
         """Free the chat for its next question (only if the answer in flight is the current task's)."""
         if self._inflight.get(chat_id) is asyncio.current_task():
             del self._inflight[chat_id]
+
+    def _expired(self, chat_id: int) -> bool:
+        """After a long silence the old exchange would only mislead a follow-up: start the chat afresh."""
+        if not self.expire_after_s:
+            return False
+        last = self.store.last_turn_at(chat_id)
+        if last is None or time.time() - last < self.expire_after_s:
+            return False
+        self.store.drop_turns(chat_id)
+        return True
 
     def reset(self, chat_id: int) -> int:
         """Forget this chat's history. An answer in flight is stopped too: it would otherwise add its
@@ -103,6 +115,7 @@ class Conversations:
         typing = asyncio.create_task(keep_typing(bot, q.chat_id, q.thread_id))
         reply = AnswerReply(bot, q.chat_id, q.message_id, private=q.private, thread_id=q.thread_id)
         try:
+            expired = self._expired(q.chat_id)
             history = self.store.history(q.chat_id, self.keep)
             answer: Answer | None = None
             streamed = ""
@@ -121,7 +134,11 @@ class Conversations:
             # the exchange must be in the history and the chat free by then (else "still answering").
             self.store.add_exchange(q.chat_id, q.text, answer, self.keep)
             self._release(q.chat_id)
-            await reply.finish(split_html(answer_html(answer)), sources_button(answer_id, q.lang))
+            html = answer_html(answer)
+            if expired:  # say why an apparent follow-up was not read as one
+                minutes = round(self.expire_after_s / 60)
+                html = f"<i>{texts.NEW_CONVERSATION(q.lang, minutes=minutes)}</i>\n\n{html}"
+            await reply.finish(split_html(html), sources_button(answer_id, q.lang))
             latency = (time.monotonic() - q.received) * 1000
             self.store.record(q.user_id, q.chat_id, "answer", answer, latency)
             log.info("answered: chat=%s user=%s update=%s mode=%s answerable=%s latency_ms=%.0f", q.chat_id,
