@@ -79,6 +79,7 @@ def bot_config(settings: Settings) -> BotConfig:
         user_rate_per_minute=settings.user_rate_per_minute, max_upload_bytes=settings.max_upload_bytes,
         default_language=settings.default_language,
         conversation_expiry_minutes=settings.conversation_expiry_minutes,
+        daily_questions=settings.daily_questions_per_user, daily_llm_tokens=settings.daily_llm_tokens_per_user,
     )
 
 

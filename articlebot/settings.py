@@ -121,6 +121,10 @@ class Settings(BaseSettings):
     conversation_expiry_minutes: int = Field(
         60, ge=0, description="Minutes of silence after which a chat starts afresh (with a one-line note); 0: never.")
     user_rate_per_minute: int = Field(20, ge=1, description="Questions per user per minute (admins are exempt).")
+    daily_questions_per_user: int = Field(
+        0, ge=0, description="Questions each user may ask per UTC day (admins are exempt); 0: no limit.")
+    daily_llm_tokens_per_user: int = Field(
+        0, ge=0, description="LLM tokens (prompt + completion) each user may use per UTC day; 0: no limit.")
     max_upload_bytes: int = Field(5_000_000, ge=1000, description="Largest page or upload /add accepts.")
 
     @field_validator("admin_ids", "allowed_user_ids", "allowed_chat_ids", mode="before")

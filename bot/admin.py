@@ -29,6 +29,7 @@ from telegram.ext import (
 from retrieval.models import IngestReport
 
 from . import metrics, texts
+from .access import DailyBudget
 from .context import KEY, LIMITER_KEY, deps
 from .handlers import NEW, lang
 from .markup import esc
@@ -199,10 +200,12 @@ async def stats(update: Update, context: Ctx) -> None:
     if window and seconds is None:
         await reply_html(update.effective_message, texts.STATS_USAGE(said))
         return
-    limiter = context.application.bot_data.get(LIMITER_KEY)
-    usage = deps(context).store.stats(time.time() - seconds if seconds else None)
+    d, limiter = deps(context), context.application.bot_data.get(LIMITER_KEY)
+    usage = d.store.stats(time.time() - seconds if seconds else None)
+    limits = (d.config.daily_questions, d.config.daily_llm_tokens)
+    budget = (*limits, d.store.users_at_limit(DailyBudget.day_start(), *limits, exempt=sorted(d.access.admins)))
     await reply_html(update.effective_message, texts.stats(usage, said, window.strip(),
-                                                           limiter.stats() if limiter else None))
+                                                           limiter.stats() if limiter else None, budget))
 
 
 async def publish_commands(app: Application) -> None:

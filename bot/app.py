@@ -13,7 +13,7 @@ from retrieval.base import Answerer
 from retrieval.service import ArticleService
 
 from . import admin, handlers
-from .access import Access, UserRateLimit
+from .access import Access, DailyBudget, UserRateLimit
 from .config import BotConfig
 from .context import KEY, LIMITER_KEY, Deps
 from .conversation import Conversations
@@ -87,7 +87,8 @@ def build_application(config: BotConfig, service: ArticleService, answerer: Answ
     access = Access(config.admin_ids, config.allowed_user_ids, config.allowed_chat_ids)
     conversations = Conversations(answerer, store, config.history_turns,
                                   UserRateLimit(config.user_rate_per_minute), access.is_admin,
-                                  expire_after_s=60 * config.conversation_expiry_minutes)
+                                  expire_after_s=60 * config.conversation_expiry_minutes,
+                                  budget=DailyBudget(store.user_usage, config.daily_questions, config.daily_llm_tokens))
     app.bot_data[KEY] = Deps(config, service, store, access, conversations)
     app.bot_data[LIMITER_KEY] = limiter  # its counters: /stats and the Prometheus metrics
     metrics.watch_limiter(lambda: {**limiter.stats(), "queued": limiter.queued})

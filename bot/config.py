@@ -21,3 +21,5 @@ class BotConfig:
     max_upload_bytes: int = 5_000_000
     default_language: Literal["ko", "en"] = "ko"  # for users whose Telegram app sends no language
     conversation_expiry_minutes: int = 60  # of silence, after which a chat starts afresh; 0: never
+    daily_questions: int = 0  # per user per UTC day (admins exempt); 0: no limit
+    daily_llm_tokens: int = 0  # per user per UTC day, when an LLM answers; 0: no limit

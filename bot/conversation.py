@@ -15,7 +15,7 @@ from retrieval.base import Answerer
 from retrieval.models import Answer
 
 from . import metrics, texts
-from .access import Busy, UserRateLimit  # noqa: F401  (Busy lives with RateLimited; imported from here too)
+from .access import Busy, DailyBudget, UserRateLimit  # noqa: F401  (Busy lives with RateLimited; imported from here too)
 from .render import answer_html, split_html
 from .storage import BotStore
 from .streaming import AnswerReply, keep_typing
@@ -52,9 +52,10 @@ class Conversations:
 
     def __init__(self, answerer: Answerer, store: BotStore, history_turns: int,
                  limit: UserRateLimit | None = None, exempt: Callable[[int | None], bool] = lambda _: False,
-                 expire_after_s: float = 0.0) -> None:
+                 expire_after_s: float = 0.0, budget: DailyBudget | None = None) -> None:
         self.answerer, self.store = answerer, store
         self.expire_after_s = expire_after_s  # silence after which a chat starts afresh; 0: never
+        self.budget = budget
         self.keep = 2 * history_turns  # a turn here is one exchange: a question and its answer
         self.limit, self.exempt = limit, exempt
         self._inflight: dict[int, asyncio.Task[Answer]] = {}
@@ -97,6 +98,8 @@ class Conversations:
             raise Busy("an answer is already in progress in this chat")
         if self.limit is not None and q.user_id is not None and not self.exempt(q.user_id):
             self.limit.check(q.user_id)
+        if self.budget is not None and q.user_id is not None and not self.exempt(q.user_id):
+            self.budget.check(q.user_id)
         # Registered before the first await, so two questions arriving together cannot both start.
         task = asyncio.create_task(self._answer(bot, q), name=f"answer-{q.chat_id}")
         self._inflight[q.chat_id] = task

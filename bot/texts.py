@@ -24,7 +24,7 @@ from retrieval.errors import (
 )
 from retrieval.models import ArticleInfo, IngestReport
 
-from .access import Busy, RateLimited
+from .access import Busy, OverBudget, RateLimited
 from .markup import esc, link
 
 Lang = Literal["en", "ko"]
@@ -206,8 +206,10 @@ def _ms(v: float | None, lang: Lang) -> str:
     return f"{v / 1000:.2f}초" if lang == "ko" else f"{v / 1000:.2f} s"
 
 
-def stats(s: dict[str, Any], lang: Lang = "en", window: str = "", limiter: dict[str, Any] | None = None) -> str:
-    """Usage (all time, or in `window` like "7d"), then the flood limiter's counters since start."""
+def stats(s: dict[str, Any], lang: Lang = "en", window: str = "", limiter: dict[str, Any] | None = None,
+          budget: tuple[int, int, int] | None = None) -> str:
+    """Usage (all time, or in `window` like "7d"), the daily budgets (questions, tokens, users at a limit
+    today) and the flood limiter's counters since start."""
     ko = lang == "ko"
     modes = ", ".join(f"{k}: {v}" for k, v in sorted(s["answers_by_mode"].items())) or ("없음" if ko else "none")
     if ko:
@@ -224,6 +226,10 @@ def stats(s: dict[str, Any], lang: Lang = "en", window: str = "", limiter: dict[
                 f"Errors: {s['errors']}, cancelled: {s['cancelled']}\n"
                 f"Latency p50 {_ms(s['latency_p50_ms'], lang)}, p95 {_ms(s['latency_p95_ms'], lang)}\n"
                 f"LLM tokens: {s['prompt_tokens']} prompt + {s['completion_tokens']} completion")
+    if budget and (budget[0] or budget[1]):
+        q, t = (str(n) if n else ("무제한" if ko else "no limit") for n in budget[:2])
+        text += (f"\n하루 한도(사용자별): 질문 {q}, LLM 토큰 {t}; 오늘 한도에 닿은 사용자 {budget[2]}명" if ko else
+                 f"\nDaily budget per user: {q} questions, {t} LLM tokens; users at a limit today: {budget[2]}")
     if limiter:
         text += ("\n<b>텔레그램 속도 제한</b> (시작 이후)\n" if ko else "\n<b>Telegram flood limits</b> (since start)\n")
         text += (f"메시지 {limiter.get('messages', 0)}, 미리보기 {limiter.get('previews', 0)} "
@@ -253,6 +259,8 @@ _ERRORS: list[tuple[type[BaseException], Text]] = [
                           "지금은 언어 모델이 응답하지 않습니다. 잠시 후 다시 시도해 주세요.")),
     (ArticleNotFound, Text("{said_capitalized}. /articles lists the ids.", "{said}. ID는 /articles에서 확인하세요.")),
     (SourceError, Text("That did not work: {said}", "처리하지 못했습니다: {said}")),
+    (OverBudget, Text("You have used today's {what} ({limit}). More at midnight UTC, in {hours} h.",
+                      "오늘 쓸 수 있는 {what}({limit})을 다 썼습니다. UTC 자정, {hours}시간 뒤에 다시 생깁니다.")),
     (ArticlebotError, Text("Sorry: {said}", "죄송합니다: {said}")),
     # Unlike a refusal, a timed-out reply may well have arrived (it is not resent).
     (TimedOut, Text("Telegram did not confirm my reply in time, so it may not have reached you. "
@@ -262,6 +270,7 @@ _ERRORS: list[tuple[type[BaseException], Text]] = [
     (TelegramError, Text("Sorry, Telegram did not accept my reply. Please try again.",
                          "죄송합니다. 텔레그램이 제 답장을 받지 않았습니다. 다시 시도해 주세요.")),
 ]
+_BUDGETS = {"questions": Text("questions", "질문 수"), "tokens": Text("LLM tokens", "LLM 토큰")}
 UNEXPECTED = Text("Sorry, something went wrong on my side (it has been logged). Please try again.",
                   "죄송합니다. 제 쪽에서 문제가 생겼습니다(기록해 두었습니다). 다시 시도해 주세요.")
 
@@ -272,5 +281,7 @@ def error(exc: BaseException | None, lang: Lang = "en") -> str:
         if isinstance(exc, kind):
             said = _said(exc)
             return text(lang, said=said, said_capitalized=said[:1].upper() + said[1:],  # capitalize() lowercases ids
-                        retry=f"{getattr(exc, 'retry_after', 0):.0f}")
+                        retry=f"{getattr(exc, 'retry_after', 0):.0f}", limit=getattr(exc, "limit", ""),
+                        what=_BUDGETS[getattr(exc, "what", "questions")](lang),
+                        hours=f"{getattr(exc, 'resets_in', 0) / 3600:.0f}")
     return UNEXPECTED(lang)

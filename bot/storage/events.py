@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,22 @@ CREATE INDEX IF NOT EXISTS events_by_user ON events(user_id, created);
                  int(answer.answerable) if answer else None, latency_ms,
                  _tokens(usage, "input_tokens", "prompt_tokens"), _tokens(usage, "output_tokens", "completion_tokens"),
                  time.time()))
+
+    def user_usage(self, user_id: int, since: float) -> tuple[int, int]:
+        """(questions answered, LLM tokens) of one user since `since`: what the daily budget counts."""
+        (asked, tokens), = self._q("SELECT SUM(kind='answer'), COALESCE(SUM(prompt_tokens + completion_tokens), 0) "
+                                   "FROM events WHERE user_id=? AND created >= ?", (user_id, since))
+        return int(asked or 0), int(tokens)
+
+    def users_at_limit(self, since: float, questions: int, tokens: int, exempt: Sequence[int] = ()) -> int:
+        """How many users (not `exempt`) have used a budget up since `since` (a budget of 0 is off)."""
+        marks = ",".join("?" * len(exempt))
+        (n,), = self._q("SELECT COUNT(*) FROM (SELECT SUM(kind='answer') AS q, SUM(prompt_tokens + completion_tokens) "
+                        "AS t FROM events WHERE created >= ? AND user_id IS NOT NULL "
+                        f"AND user_id NOT IN ({marks}) GROUP BY user_id "
+                        "HAVING (? > 0 AND q >= ?) OR (? > 0 AND t >= ?))",
+                        (since, *exempt, questions, questions, tokens, tokens))
+        return int(n)
 
     def stats(self, since: float | None = None) -> dict[str, Any]:
         """Usage over every event, or over those at or after `since` (a time.time() value: /stats 7d)."""
