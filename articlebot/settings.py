@@ -159,7 +159,7 @@ class Settings(BaseSettings):
         return _anchored(Path(value)) if isinstance(value, (str, Path)) else value
 
     @field_validator("chroma_host", "openai_base_url", "embedding_base_url", "telegram_api_url",
-                     "webhook_url", mode="before")
+                     "webhook_url", "openai_api_key", "telegram_bot_token", "webhook_secret", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -144,3 +144,21 @@ def test_env_example_lists_every_setting_with_its_description():
     for field, info in Settings.model_fields.items():
         assert re.search(rf"^# {env_name(field)}=", text, re.M), f"{env_name(field)} missing"
         assert info.description, f"{field} needs a description (it documents .env.example)"
+
+
+def test_env_example_copied_to_env_gives_the_defaults_and_every_shown_default_is_valid(tmp_path, monkeypatch):
+    """`cp .env.example .env` changes nothing; uncommenting a line as it stands is a valid setting."""
+    import os
+
+    from articlebot.settings import load_settings
+
+    for key in list(os.environ):
+        if key.startswith(("ARTICLEBOT_", "OPENAI_", "TELEGRAM_")):
+            monkeypatch.delenv(key)
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    (tmp_path / ".env").write_text(example, encoding="utf-8")
+    monkeypatch.setenv("ARTICLEBOT_ENV_FILE", str(tmp_path / ".env"))
+    assert load_settings() == load_settings(_env_file=None)
+    uncommented = "\n".join(line[2:] if re.match(r"# [A-Z_]+=", line) else line for line in example.splitlines())
+    (tmp_path / ".env").write_text(uncommented, encoding="utf-8")
+    assert load_settings() == load_settings(_env_file=None)
