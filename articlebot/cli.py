@@ -249,6 +249,9 @@ def health() -> None:
     from .health import probe_url
 
     settings = _settings()
+    if not settings.metrics_port:
+        typer.echo("unhealthy: the health server is off (ARTICLEBOT_METRICS_PORT=0)", err=True)
+        raise typer.Exit(1)
     url = probe_url(settings.metrics_listen, settings.metrics_port)
     try:
         response = httpx.get(url, timeout=10, trust_env=False)

@@ -84,6 +84,8 @@ def test_health_command_exit_codes(server, tmp_path):
     bad.stop()
     gone = run_cli(["health"], tmp_path / "d", ARTICLEBOT_METRICS_PORT=str(bad.port), timeout=60)
     assert gone.returncode == 1 and "no answer" in gone.stderr and "Traceback" not in gone.stderr
+    off = run_cli(["health"], tmp_path / "d", timeout=60)  # run_cli turns the server off
+    assert off.returncode == 1 and "ARTICLEBOT_METRICS_PORT=0" in off.stderr
 
 
 @pytest.mark.slow
