@@ -225,13 +225,23 @@ def evaluate(
     from retrieval.evaluation import read_jsonl
 
     from .compose import build_answerer
-
     from .output import eval_lines
 
     settings = _settings()
     rows = read_jsonl(files)
     service = _service(settings)
-    result = run_eval(rows, build_answerer(settings, service).ask).as_dict()
+    ask, total, asked = build_answerer(settings, service).ask, sum(len(r.get("turns") or [r]) for r in rows), 0
+    with _progress() as progress:
+
+        def counted(question: str, history: list[Turn]):
+            nonlocal asked
+            progress("answering", asked, total)
+            answer = ask(question, history)
+            asked += 1
+            progress("answering", asked, total)
+            return answer
+
+        result = run_eval(rows, counted).as_dict()
     if as_json:
         _emit(result)
         return

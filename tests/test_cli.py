@@ -136,7 +136,9 @@ def test_eval_prints_scores(seeded, tmp_path):
     ]), encoding="utf-8")
     data = json.loads(ok(run_cli(["eval", str(qa), "--json"], seeded[0])).stdout)
     assert data["hit_rate"] == 1.0 and data["refusal_accuracy"] == 1.0 and data["failures"] == []
-    text = ok(run_cli(["eval", str(qa)], seeded[0])).stdout.splitlines()
+    scored = ok(run_cli(["eval", str(qa)], seeded[0]))
+    assert "answering: 0/2" in scored.stderr and "answering: 2/2" in scored.stderr, "piped: progress lines"
+    text = scored.stdout.splitlines()
     assert text[0].startswith("index: 1 article(s)") and DEFAULT_ID in text[0], "says what it scored against"
     assert "hit_rate: 1.000 (1/1)" in text and "refusal_accuracy: 1.000 (1/1)" in text
     assert "followup_accuracy: – (none)" in text
