@@ -17,7 +17,7 @@ from retrieval.index.embeddings import Embedder, make_embedder
 from retrieval.index.store import VectorStore, make_client
 from retrieval.service import ArticleService
 
-from .settings import Settings, SettingsError
+from .settings import Settings, SettingsError, env_file
 
 
 def quiet_libraries() -> None:
@@ -97,6 +97,9 @@ def bot_config(settings: Settings) -> BotConfig:
         allow_private_urls=settings.allow_private_urls, history_turns=settings.history_turns,
         user_rate_per_minute=settings.user_rate_per_minute, max_upload_bytes=settings.max_upload_bytes,
         suggestions=settings.suggestions,
+        default_language=settings.default_language,
+        conversation_expiry_minutes=settings.conversation_expiry_minutes,
+        daily_questions=settings.daily_questions_per_user, daily_llm_tokens=settings.daily_llm_tokens_per_user,
     )
 
 
@@ -107,14 +110,21 @@ def run_bot(settings: Settings) -> None:
 
     from bot.app import build_application, protect_token
 
+    from .health import serve_health
+
     config = bot_config(settings)
     protect_token(config.token)
+    log = logging.getLogger(__name__)
+    log.info("data dir %s (settings from the environment and %s)", settings.data_dir.resolve(), env_file())
     service = build_service(settings)
     report = service.open()  # index before taking questions, so the first one does not wait
     if report is not None:
-        logging.getLogger(__name__).info("indexed: %s", report.summary())
+        log.info("indexed: %s", report.summary())
     answerer = build_answerer(settings, service)
     app = build_application(config, service, answerer, suggester=build_suggester(settings, service, answerer))
+    serve_health(settings, service)  # a daemon thread: it ends with the process
+    line, fields = startup_line(settings, service)
+    log.info(line, extra=fields)
     if settings.webhook_url:
         app.run_webhook(**webhook_options(settings), allowed_updates=Update.ALL_TYPES)
     else:
@@ -133,3 +143,21 @@ def webhook_options(settings: Settings) -> dict[str, Any]:
     return {"listen": settings.webhook_listen, "port": settings.webhook_port,
             "url_path": urlsplit(settings.webhook_url).path.lstrip("/"), "webhook_url": settings.webhook_url,
             "secret_token": secret}
+
+
+def startup_line(settings: Settings, service: ArticleService) -> tuple[str, dict[str, Any]]:
+    """The one line an operator reads first: how answers are made, how Telegram reaches us, who administers,
+    what the index holds and where the data is."""
+    articles = service.articles()
+    fields: dict[str, Any] = {
+        "mode": "llm" if settings.llm_enabled else "extractive",
+        "model": settings.llm_model if settings.llm_enabled else "none",
+        "embedder": service.embedder.id,
+        "transport": f"webhook {settings.webhook_url}" if settings.webhook_url else "polling",
+        "admins": ",".join(map(str, settings.admin_ids)) or "none",
+        "articles": len(articles), "chunks": sum(a.chunks for a in articles),
+        "data_dir": str(settings.data_dir.resolve()),
+    }
+    line = ("starting: mode=%(mode)s model=%(model)s embedder=%(embedder)s transport=%(transport)s "
+            "admins=%(admins)s index=%(articles)d article(s), %(chunks)d chunks data=%(data_dir)s") % fields
+    return line, fields

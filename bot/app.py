@@ -14,10 +14,11 @@ from retrieval.base import Answerer
 from retrieval.service import ArticleService
 
 from . import admin, choose, handlers
-from .access import Access, UserRateLimit
+from .access import Access, DailyBudget, UserRateLimit
 from .config import BotConfig
-from .context import KEY, Deps
+from .context import KEY, LIMITER_KEY, Deps
 from .conversation import Conversations
+from . import metrics
 from .flood import FloodLimiter
 from .scope import Catalog
 from .storage import BotStore
@@ -80,7 +81,7 @@ def build_application(config: BotConfig, service: ArticleService, answerer: Answ
     builder = (Application.builder().token(config.token)
                .concurrent_updates(CONCURRENT_UPDATES)
                .connection_pool_size(API_CONNECTIONS).pool_timeout(POOL_TIMEOUT)
-               .rate_limiter(FloodLimiter(max_retries=3))
+               .rate_limiter(limiter := FloodLimiter(max_retries=3))
                .post_init(_post_init).post_shutdown(_post_shutdown))
     if config.api_url:
         builder = builder.base_url(config.api_url.rstrip("/")).base_file_url(file_url(config.api_url))
@@ -93,8 +94,12 @@ def build_application(config: BotConfig, service: ArticleService, answerer: Answ
         suggester = Suggester(service, answerer)
     catalog = Catalog(service, store, suggester)
     conversations = Conversations(answerer, store, config.history_turns,
-                                  UserRateLimit(config.user_rate_per_minute), access.is_admin, catalog)
+                                  UserRateLimit(config.user_rate_per_minute), access.is_admin, catalog,
+                                  expire_after_s=60 * config.conversation_expiry_minutes,
+                                  budget=DailyBudget(store.user_usage, config.daily_questions, config.daily_llm_tokens))
     app.bot_data[KEY] = Deps(config, service, store, access, conversations, catalog)
+    app.bot_data[LIMITER_KEY] = limiter  # its counters: /stats and the Prometheus metrics
+    metrics.watch_limiter(lambda: {**limiter.stats(), "queued": limiter.queued})
     handlers.register(app)
     choose.register(app)
     admin.register(app)

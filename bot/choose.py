@@ -22,7 +22,7 @@ from retrieval.models import ArticleInfo
 from . import texts
 from .context import deps
 from .conversation import Question
-from .handlers import NEW
+from .handlers import NEW, lang
 from .scope import ASK_PREFIX, CHOOSE_PREFIX, PAGE_PREFIX, article_key
 from .replies import is_not_modified, reply_html, retrying
 
@@ -53,11 +53,11 @@ async def may_choose(update: Update, context: Ctx) -> bool:
     return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 
 
-def page_of(articles: list[ArticleInfo], page: int, focus: ArticleInfo | None, admin: bool
-            ) -> tuple[str, InlineKeyboardMarkup | None]:
+def page_of(articles: list[ArticleInfo], page: int, focus: ArticleInfo | None, admin: bool,
+            language: texts.Lang = "en") -> tuple[str, InlineKeyboardMarkup | None]:
     """The text and buttons of one /articles page (page numbers are clamped to what exists)."""
     if not articles:
-        return texts.NO_ARTICLES, None
+        return texts.NO_ARTICLES(language), None
     pages = math.ceil(len(articles) / texts.PAGE_LINES)
     page = min(max(page, 0), pages - 1)
     start = page * texts.PAGE_LINES
@@ -67,11 +67,11 @@ def page_of(articles: list[ArticleInfo], page: int, focus: ArticleInfo | None, a
     if pages > 1:
         nav = []
         if page > 0:
-            nav.append(InlineKeyboardButton("‹ Previous", callback_data=f"{PAGE_PREFIX}{page - 1}"))
+            nav.append(InlineKeyboardButton(texts.PREVIOUS(language), callback_data=f"{PAGE_PREFIX}{page - 1}"))
         if page < pages - 1:
-            nav.append(InlineKeyboardButton("Next ›", callback_data=f"{PAGE_PREFIX}{page + 1}"))
+            nav.append(InlineKeyboardButton(texts.NEXT(language), callback_data=f"{PAGE_PREFIX}{page + 1}"))
         rows.append(nav)
-    return texts.articles_page(articles, start, page, pages, focus, admin), InlineKeyboardMarkup(rows)
+    return texts.articles_page(articles, start, page, pages, focus, admin, language), InlineKeyboardMarkup(rows)
 
 
 def _admin(update: Update, context: Ctx) -> bool:
@@ -83,7 +83,7 @@ async def articles(update: Update, context: Ctx) -> None:
     catalog = deps(context).catalog
     items = await asyncio.to_thread(catalog.articles)
     focus, _ = await asyncio.to_thread(catalog.focus, update.effective_chat.id)
-    html, markup = page_of(items, 0, focus, _admin(update, context))
+    html, markup = page_of(items, 0, focus, _admin(update, context), lang(update, context))
     await retrying(lambda: update.effective_message.reply_html(html, reply_markup=markup, do_quote=True,
                                                                link_preview_options=NO_PREVIEW))
 
@@ -98,7 +98,7 @@ async def page_button(update: Update, context: Ctx) -> None:
     catalog = deps(context).catalog
     items = await asyncio.to_thread(catalog.articles)
     focus, _ = await asyncio.to_thread(catalog.focus, query.message.chat.id)
-    html, markup = page_of(items, int(number), focus, _admin(update, context))
+    html, markup = page_of(items, int(number), focus, _admin(update, context), lang(update, context))
     await query.answer()
     try:
         await query.message.edit_text(html, parse_mode=ParseMode.HTML, reply_markup=markup,
@@ -116,28 +116,28 @@ async def choose_button(update: Update, context: Ctx) -> None:
         await query.answer()
         return
     if not await may_choose(update, context):
-        await query.answer(texts.ONLY_GROUP_ADMINS, show_alert=True)
+        await query.answer(texts.ONLY_GROUP_ADMINS(lang(update, context)), show_alert=True)
         return
     d, chat_id = deps(context), query.message.chat.id
     info = await asyncio.to_thread(d.catalog.by_key, key)
     if info is None:
         d.store.set_focus(chat_id, None)
-        await query.answer(texts.ARTICLE_GONE, show_alert=True)
+        await query.answer(texts.ARTICLE_GONE(lang(update, context)), show_alert=True)
         return
     d.store.set_focus(chat_id, info.id)
     await query.answer()
-    await _announce(query.message, context, texts.chosen(info), [info.id])
+    await _announce(query.message, context, texts.chosen(info, lang(update, context)), [info.id])
 
 
 async def all_command(update: Update, context: Ctx) -> None:
     """/all: answer from every article again."""
     if not await may_choose(update, context):
-        await reply_html(update.effective_message, texts.ONLY_GROUP_ADMINS)
+        await reply_html(update.effective_message, texts.ONLY_GROUP_ADMINS(lang(update, context)))
         return
     d = deps(context)
     d.store.set_focus(update.effective_chat.id, None)
     items = await asyncio.to_thread(d.catalog.articles)
-    await reply_html(update.effective_message, texts.all_articles(len(items)))
+    await reply_html(update.effective_message, texts.all_articles(len(items), lang(update, context)))
 
 
 async def ask_button(update: Update, context: Ctx) -> None:
@@ -151,23 +151,23 @@ async def ask_button(update: Update, context: Ctx) -> None:
     d = deps(context)
     stored = d.store.ask_of(message.chat.id, int(number))
     if stored is None:
-        await query.answer(texts.QUESTION_GONE)
+        await query.answer(texts.QUESTION_GONE(lang(update, context)))
         return
     article_id, question = stored
     focus = d.store.focus(message.chat.id)
     if await asyncio.to_thread(d.catalog.by_id, article_id) is None:
         if focus == article_id:
             d.store.set_focus(message.chat.id, None)
-        await query.answer(texts.ARTICLE_GONE, show_alert=True)
+        await query.answer(texts.ARTICLE_GONE(lang(update, context)), show_alert=True)
         return
     if focus is not None and focus != article_id:
-        await query.answer(texts.OTHER_ARTICLE_QUESTION, show_alert=True)
+        await query.answer(texts.OTHER_ARTICLE_QUESTION(lang(update, context)), show_alert=True)
         return
     await query.answer()
     q = Question(chat_id=message.chat.id, text=question, user_id=query.from_user.id, message_id=message.message_id,
                  private=message.chat.type == ChatType.PRIVATE,
                  thread_id=message.message_thread_id if message.is_topic_message else None,
-                 article_id=article_id, from_button=True)
+                 lang=lang(update, context), article_id=article_id, from_button=True)
     await d.conversations.ask(context.bot, q)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -19,3 +20,7 @@ class BotConfig:
     user_rate_per_minute: int = 20
     max_upload_bytes: int = 5_000_000
     suggestions: bool = True  # suggested-question buttons after /start, a choice and each answer
+    default_language: Literal["ko", "en"] = "ko"  # for users whose Telegram app sends no language
+    conversation_expiry_minutes: int = 60  # of silence, after which a chat starts afresh; 0: never
+    daily_questions: int = 0  # per user per UTC day (admins exempt); 0: no limit
+    daily_llm_tokens: int = 0  # per user per UTC day, when an LLM answers; 0: no limit

@@ -15,6 +15,7 @@ from .scope import Catalog
 from .storage import BotStore
 
 KEY = "articlebot"
+LIMITER_KEY = "articlebot.limiter"  # the FloodLimiter, for its counters
 
 
 @dataclass

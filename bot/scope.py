@@ -47,7 +47,7 @@ class Scope:
     article_id: str | None  # None: every article
     focused: bool = False  # the chat chose this article (answers need not name it)
     others: list[ArticleInfo] = field(default_factory=list)  # equally likely articles for a summary
-    notice: str = ""  # said under the answer (the chosen article was removed)
+    notice: texts.Text | None = None  # said under the answer (the chosen article was removed)
     many: bool = False  # the bot holds more than one article
 
 
@@ -81,7 +81,7 @@ class Catalog:
     def resolve(self, chat_id: int, question: str, article_id: str | None = None) -> Scope:
         """The scope of a question (blocking: may search). `article_id`: a button's own article."""
         focus, removed = self.focus(chat_id)
-        notice = texts.FOCUS_GONE if removed else ""
+        notice = texts.FOCUS_GONE if removed else None
         many = len(self.articles()) > 1
         if article_id is not None:
             return Scope(article_id, focus is not None and focus.id == article_id, notice=notice, many=many)
@@ -99,7 +99,7 @@ class Catalog:
                 return Scope(top, False, others, notice, many)
         return Scope(None, notice=notice, many=many)
 
-    def answer_html(self, asked: str, scope: Scope, answer: Answer) -> str:
+    def answer_html(self, asked: str, scope: Scope, answer: Answer, lang: texts.Lang = "en") -> str:
         """The answer with the question above it (when asked by a button), then which article it came
         from (when that is not obvious) and any notice."""
         parts = [texts.asked(asked)] if asked else []
@@ -108,9 +108,9 @@ class Catalog:
             cited = list(dict.fromkeys((c.title or c.article_id, c.url) for c in answer.citations))
             parts.append(texts.answered_from(cited))
         if scope.others:
-            parts.append(texts.other_summaries())
-        if scope.notice:
-            parts.append(f"<i>{scope.notice}</i>")
+            parts.append(texts.other_summaries(lang))
+        if scope.notice is not None:
+            parts.append(f"<i>{scope.notice(lang)}</i>")
         return "\n\n".join(parts)
 
     # ----- buttons -----------------------------------------------------------------------------

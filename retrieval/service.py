@@ -56,7 +56,7 @@ class ArticleService:
         with self._write:
             active = self.store.active()
             if active is None:
-                loaded = self._load(self.default_sources)
+                loaded = self._load(self.default_sources, progress=progress)
                 return self._commit(None, indexer.merge(None, loaded.articles), progress, loaded)
             name, meta = active
             snap = Snapshot.build(name, str(meta.get("embedder", "")), self.store.records(name))
@@ -157,13 +157,18 @@ class ArticleService:
         return sorted((snap.passage(i) for i in rows), key=lambda p: p.position)
 
     # ----- writing -------------------------------------------------------------------------
-    def _load(self, sources: Sequence[str], allow_private: bool = True) -> Loaded:
+    def _load(self, sources: Sequence[str], allow_private: bool = True,
+              progress: indexer.ProgressFn | None = None) -> Loaded:
         loaded = Loaded()
-        for src in sources:
+        for i, src in enumerate(sources):
+            if progress:  # fetching pages and reading big files takes a while before any embedding
+                progress("reading sources", i, len(sources))
             try:
                 loaded.extend(load_source(src, allow_private=allow_private, max_bytes=self.max_fetch_bytes))
             except SourceError as exc:
                 loaded.problems.append(str(exc))
+        if progress and sources:
+            progress("reading sources", len(sources), len(sources))
         return loaded.unique()
 
     def _commit(self, current: Snapshot | None, target, progress, loaded: Loaded) -> IngestReport:
@@ -183,7 +188,7 @@ class ArticleService:
         reported instead of read (the caller decides who may name files on this machine).
         """
         local = [s for s in sources if urls_only and not is_url(s)]
-        loaded = self._load([s for s in sources if s not in local], allow_private=allow_private)
+        loaded = self._load([s for s in sources if s not in local], allow_private=allow_private, progress=progress)
         loaded.problems += [f"{s[:200]}: not an http(s) URL (add web pages, or upload a file)" for s in local]
         return self._ingest_loaded(loaded, replace=replace, progress=progress)
 

@@ -104,7 +104,8 @@ async def test_admin_commands_from_anyone_else_are_refused_and_change_nothing(tm
             tg.push_update({"message": raw_message(
                 tg, group, {"id": ANONYMOUS_ADMIN, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"},
                 text="/reload", entities=command_entities("/reload"), sender_chat=group)})
-            await tg.wait("sendMessage", from_bot(GROUP, "admins only"), since=since)
+            # (that sender has no language_code: the refusal is in the default language, Korean)
+            await tg.wait("sendMessage", from_bot(GROUP, "관리자만"), since=since)
             # A channel post has no sender at all.
             channel = {"id": -100900, "type": "channel", "title": "News"}
             tg.push_update({"channel_post": raw_message(tg, channel, None, text="/reload",

@@ -250,7 +250,7 @@ async def test_the_token_never_reaches_the_logs(tmp_path, service):
         root.setLevel(old_level)
         logging.getLogger("httpx").setLevel(httpx_level)
     logged = stream.getvalue()
-    assert "answered in chat" in logged and "Set Bot API URL" in logged
+    assert "answered: chat=" in logged and "Set Bot API URL" in logged
     assert tg.token not in logged and tg.token.split(":")[1] not in logged
 
 

@@ -126,10 +126,22 @@ def test_progress_reports_embedding_then_writing(empty_service, tmp_path):
     path = write(tmp_path / "long.txt", long_text(20))
     seen = []
     empty_service.ingest([str(path)], progress=lambda stage, done, total: seen.append((stage, done, total)))
-    stages = [s for s, _, _ in seen]
-    assert stages[0] == "embedding" and stages[-1] == "writing"
+    stages = list(dict.fromkeys(s for s, _, _ in seen))
+    assert stages == ["reading sources", "embedding", "writing"], "every stage shows, before embedding too"
+    assert seen[0] == ("reading sources", 0, 1)
     embedding = [(d, t) for s, d, t in seen if s == "embedding"]
-    assert embedding[-1][0] == embedding[-1][1] == len(embedding)
+    total = embedding[0][1]
+    assert embedding[0] == (0, total), "shown before the first batch (while the model loads)"
+    assert embedding[-1] == (total, total) and len(embedding) == total + 1
+
+
+def test_unchanged_counts_only_the_ingested_articles_chunks(service, tmp_path):
+    """The default article is in the index; adding another must not call its chunks "unchanged"."""
+    path = write(tmp_path / "new.txt", long_text(6, "새 기사"))
+    first = service.ingest([str(path)])
+    assert first.added > 0 and first.unchanged == 0
+    again = service.ingest([str(path)])
+    assert again.added == 0 and again.unchanged == first.added
 
 
 # ----- embed only what changed ---------------------------------------------------------------------

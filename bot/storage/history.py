@@ -39,6 +39,16 @@ CREATE INDEX IF NOT EXISTS turns_by_chat ON turns(chat_id, id);
                              "(SELECT id FROM turns WHERE chat_id=? ORDER BY id DESC LIMIT ?)",
                              (chat_id, chat_id, max(keep, 0)))
 
+    def last_turn_at(self, chat_id: int) -> float | None:
+        """When this chat's conversation last moved (time.time()), None when it has no turns."""
+        rows = self._q("SELECT created FROM turns WHERE chat_id=? ORDER BY id DESC LIMIT 1", (chat_id,))
+        return float(rows[0][0]) if rows else None
+
+    def drop_turns(self, chat_id: int) -> int:
+        """Forget the conversation but keep the answers behind its Sources buttons (a chat gone quiet)."""
+        with self._lock:
+            return self._db.execute("DELETE FROM turns WHERE chat_id=?", (chat_id,)).rowcount
+
     def reset(self, chat_id: int) -> int:
         """Forget this chat's conversation and its answers; returns how many turns were dropped."""
         with self._lock, self._db:

@@ -17,7 +17,8 @@ from ..korean import terms
 from ..models import Article, IngestReport
 from .chunking import chunk_article
 
-# progress(stage, done, total): "embedding" while vectors are computed, "writing" at the end.
+# progress(stage, done, total): "reading sources" (from the service), "embedding" while vectors are
+# computed (0/N first, while the model loads), "writing" at the end.
 ProgressFn = Callable[[str, int, int], None]
 
 
@@ -84,6 +85,8 @@ def commit(store: VectorStore, embedder: Embedder, current: Snapshot | None, tar
     have = store.vectors(current.collection, [i for i in target.ids if i in old_ids]) if reusable else {}
     todo = [i for i, cid in enumerate(target.ids) if cid not in have]
     texts = [target.texts[i] for i in todo]
+    if progress and texts:  # shown while the embedder loads its model, before the first batch is done
+        progress("embedding", 0, len(texts))
     fresh = embedder.embed_passages(texts, (lambda d, t: progress("embedding", d, t)) if progress else None)
     dim = fresh.shape[1] if len(todo) else (len(next(iter(have.values()))) if have else 0)
     vectors = np.zeros((len(target.ids), dim), dtype=np.float32)
@@ -97,7 +100,10 @@ def commit(store: VectorStore, embedder: Embedder, current: Snapshot | None, tar
     name = store.write_version(target, vectors, embedder.id)
     store.activate(name)
     report.added += len(todo)
-    report.unchanged += len(target.ids) - len(todo)
+    # Unchanged chunks of the articles this write was about: other articles in the index are not news.
+    about = set(report.article_ids)
+    report.unchanged += sum(1 for i, cid in enumerate(target.ids)
+                            if cid in have and str(target.metas[i].get("article_id")) in about)
     report.removed += len(old_ids - set(target.ids))
     report.embedded_chars += sum(len(t) for t in texts)
     report.seconds += time.perf_counter() - started
