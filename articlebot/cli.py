@@ -24,7 +24,7 @@ app = typer.Typer(help=__doc__, epilog=SETTINGS_HELP, no_args_is_help=True, add_
                   pretty_exceptions_enable=False)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 ArticleOpt = Annotated[Optional[str], typer.Option(
-    "--article", metavar="ID", help="Answer from this article only (ids: `articlebot articles`).")]
+    "--article", metavar="ID", help="Answer from this article only (the ids: articlebot articles).")]
 
 
 def _version(value: bool) -> None:
