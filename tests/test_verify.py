@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from retrieval.check.support import MIN_COVERAGE, squash
+from retrieval.check.support import squash
 from retrieval.check.verify import check
 from retrieval.ingest.chunking import chunk_article
 from retrieval.ingest.sources import load_source
@@ -77,11 +77,20 @@ def test_a_verbatim_copy_is_supported_even_across_sentence_breaks():
     assert whole.citations[0].quote == P[0].text
 
 
-def test_english_claim_needs_a_verbatim_fragment_of_the_korean_passage():
-    ok = run('They met at the Caesars Palace hotel ("시저스 팰리스 호텔") in Las Vegas [1].')
-    assert ok.citations and "시저스 팰리스 호텔" in ok.citations[0].quote
-    assert not run("They met at the Caesars Palace hotel in Las Vegas [1].").citations
-    assert not run('81 startups ("스타트업 91개") took part [3].').citations  # the fragment must be in the passage
+def yes(items):
+    return [True] * len(items)
+
+
+def test_an_english_claim_about_a_korean_passage_is_left_to_the_judge():
+    claim = 'They met at the Caesars Palace hotel ("시저스 팰리스 호텔") in Las Vegas [1].'
+    assert not run(claim).citations  # no judge: the grey zone is dropped (fail closed)
+    ok = run(claim, entail=yes)
+    assert ok.citations and "시저스 팰리스 호텔" in ok.citations[0].quote and ok.grey == 1
+    # figures and quotations are still checked in code: no judge is asked about these
+    for wrong in ['81 startups ("스타트업 91개") took part [3].', "They met in November in Las Vegas [1].",
+                  "The pavilion hosted 91 startups [3]."]:
+        c = run(wrong, entail=yes)
+        assert not c.citations and c.grey == 0, wrong
 
 
 def test_unmarked_supported_sentence_is_cited_by_code_and_unsupported_one_dropped():
@@ -162,14 +171,19 @@ SWAPPED = [
 ]
 
 
-def test_calibration_on_the_default_article():
-    """Why MIN_COVERAGE is 2/3: at 0.6 the same 10 of 13 faithful claims pass but 3 of 8 swaps do too;
-    at 2/3 one swap (놀랐다 → 실망했다, a single changed verb) still passes. Rejected faithful claims
-    fall back to the extractive answer; they are never shown unchecked."""
+def test_the_default_article_true_and_swapped_claims():
+    """Deterministic rules accept most faithful paraphrases and never a swap; what they cannot decide goes
+    to the judge, and with a judge that knows the answer every faithful claim is kept and no swap."""
     art = load_source(str(__import__("pathlib").Path(__file__).parent.parent / "articles" /
                           "000_db62d54ccc32d396.txt")).articles[0]
     ps = [Passage(c.id, art.id, art.title, c.text) for c in chunk_article(art)]
-    accepted = {t: bool(check(t, ps).citations) for t in FAITHFUL + SWAPPED}
-    assert MIN_COVERAGE == 0.67
-    assert sum(accepted[t] for t in FAITHFUL) >= 10
-    assert sum(accepted[t] for t in SWAPPED) <= 1
+    alone = {t: bool(check(t, ps).citations) for t in FAITHFUL + SWAPPED}
+    assert sum(alone[t] for t in FAITHFUL) >= 9
+    assert not any(alone[t] for t in SWAPPED)
+    truth = {squash(t): t in FAITHFUL for t in FAITHFUL + SWAPPED}
+
+    def oracle(items):
+        return [next(v for k, v in truth.items() if squash(it.claim) in k) for it in items]
+
+    judged = {t: bool(check(t, ps, entail=oracle).citations) for t in FAITHFUL + SWAPPED}
+    assert all(judged[t] for t in FAITHFUL) and not any(judged[t] for t in SWAPPED)
