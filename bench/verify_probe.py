@@ -162,7 +162,8 @@ def main() -> None:
     replies = [" ".join(s[0] for s in a["s"]) for a in answers]
     ps = passages()
     checker = Checker(ps, refusals=REFUSALS)
-    truth = {bare(s[0]): s[1] == "ok" for a in answers for s in a["s"]}
+    # the judge sees the claim and its support: a true claim under a wrong or missing marker is still true
+    truth = {bare(s[0]): s[1] in ("ok", "wrong_passage", "out_of_range") for a in answers for s in a["s"]}
 
     det, times, hard, grey, clauses, shown_false = [], [], 0, 0, 0, 0
     for a, reply in zip(answers, replies):

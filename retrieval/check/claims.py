@@ -46,7 +46,9 @@ _NEG_VERBS = {"않", "없", "아니", "모르", "못하"}
 _NEG_MAG = {"못", "안", "아니"}
 _NEG_PREFIX = re.compile(r"^(?:미|불|비|무)(?:수상|참|참여|공개|확정|완료|개최|발표|허가|포함|해결|선정|가능|이행)")
 _NEG_EN = re.compile(r"\b(?:not|no|never|none|neither|nor|without|cannot)\b|n't\b", re.IGNORECASE)
-_EN_SPLIT = re.compile(r";\s+|,?\s+(?:and|but|while|whereas|although|though)\s+(?=\w)", re.IGNORECASE)
+# English clauses: "and" alone mostly joins nouns ("Mayor Oh and Chairman Jang"), so only ", and" splits.
+_EN_SPLIT = re.compile(r";\s+|,\s+(?:and|but)\s+(?=\w)|,?\s+(?:while|whereas|although|though)\s+(?=\w)",
+                       re.IGNORECASE)
 _QUOTES = re.compile(r"“[^”]*”|\"[^\"]*\"|‘[^’]*’|「[^」]*」|『[^』]*』")
 
 

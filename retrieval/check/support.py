@@ -135,7 +135,9 @@ class Verdict:
     reason: str = ""
 
     def better(self, other: Verdict | None) -> bool:
-        return other is None or (_RANK[self.status], self.score) > (_RANK[other.status], other.score)
+        """The verdict of the support that matches best wins: a contradiction found where the claim's
+        words are outweighs a grey match elsewhere."""
+        return other is None or (self.score, _RANK[self.status]) > (other.score, _RANK[other.status])
 
 
 def _found(term: str, terms: frozenset[str], sq: str, preds: Sequence[str]) -> bool:
@@ -171,21 +173,23 @@ def _window(claim: Clause, frags: list[str], sents: list[Sentence], rarity: Rari
         return Verdict(REJECT, start, end, 0.0, why)
     hangul = sents[-1].hangul if len(sents) == 1 else any(s.hangul for s in sents)
     if claim.hangul != hangul:  # across scripts words cannot be counted; figures and quotations were checked
-        anchored = any(f in sq for f in frags) or bool(claim.values)
+        anchored = any(f in sq for f in frags) if frags else bool(claim.values)
+        score = 0.5 if anchored else 0.1
         if why := _polarity(claim, sents, set()):
-            return Verdict(REJECT, start, end, 0.0, why)
-        return Verdict(GREY, start, end, 0.5 if anchored else 0.1, "another script")
-    terms = frozenset().union(*(s.terms for s in sents))
-    found = {t for t in claim.terms if _found(t, terms, sq, claim.preds)}
-    cov = rarity.coverage(claim.terms, found)
+            return Verdict(REJECT, start, end, score + 0.001, why)
+        return Verdict(GREY, start, end, score, "another script")
     names = [n for n in claim.names if claim.hangul == hangul or is_mostly_hangul(n.replace("|", "")) == hangul]
     missing = [n for n in names if not _has_name(n, sq)]
     if missing:
-        return Verdict(REJECT, start, end, cov, f"{missing[0]} is not in the passage")
-    # The core sentence holds the predicate; a second sentence may only lend names around it.
+        return Verdict(REJECT, start, end, 0.0, f"{missing[0]} is not in the passage")
+    # The core sentence holds the claim; a sentence before it may only lend the names around it.
     core = max(sents, key=lambda s: (sum(any(v.same(w) for w in s.values) for v in claim.values),
                                      sum(_found(p, s.terms, s.squashed, ()) for p in claim.preds),
                                      len(claim.terms & s.terms)))
+    terms, csq = core.terms, core.squashed
+    lent = {t for t in claim.terms if any(t in n.replace("|", "") for n in names)}
+    found = {t for t in claim.terms if t in lent or _found(t, terms, csq, claim.preds)}
+    cov = rarity.coverage(claim.terms, found)
     best = max(core.clauses, key=lambda c: sum(rarity(t) for t in claim.terms & c.terms))
     if why := _polarity(claim, sents, found):
         return Verdict(REJECT, start, end, cov, why)
@@ -193,15 +197,23 @@ def _window(claim: Clause, frags: list[str], sents: list[Sentence], rarity: Rari
         v = claim.values[0]
         if any(w.unit == v.unit and not w.same(v) for w in best.values):  # "2개 기업이 혁신상을" for 18
             return Verdict(REJECT, start, end, cov, "the figure belongs to another statement of the passage")
+    # Who did it (for subjects that name someone; "사람은", "CES가" say nothing about that): the actor must
+    # be named in the clause that says it, earlier in its sentence, or in the sentence before (a
+    # subject carried over), and the clause itself must not name another actor (a swap).
+    at = core.clauses.index(best)
+    named = "".join(squash(c.text) for c in core.clauses[: at + 1])
+    if len(sents) > 1 and core is sents[-1]:
+        named = sents[0].squashed + named
     own = True
-    for subject in claim.actors:  # who did it: "사람은", "회담은", "CES가" say nothing about that
-        if subject.split("|")[-1] not in squash(best.text) and not any(_same_subject(subject, b) for b in best.subjects):
-            own = False
-            if other := sorted(best.actors - {subject}):  # the passage names another actor: a swap
-                return Verdict(REJECT, start, end, cov, f"the passage says this of {other[0].replace('|', ' ')}")
-    preds_ok = all(p in _LIGHT or _found(p, terms, sq, ()) for p in claim.preds)
+    for subject in claim.actors:
+        if any(_same_subject(subject, b) for b in best.subjects) or subject.split("|")[-1] in squash(best.text):
+            continue
+        if other := sorted(best.actors - {subject}) or sorted(best.subjects - _PRONOUNS):
+            return Verdict(REJECT, start, end, cov, f"the passage says this of {other[0].replace('|', ' ')}")
+        own = own and _has_name(subject, named)
+    preds_ok = all(p in _LIGHT or _found(p, terms, csq, ()) for p in claim.preds)
     score = cov - 0.01 * (len(sents) - 1)
-    nouns_ok = all(_found(n, terms, sq, ()) for n in claim.nouns)
+    nouns_ok = all(n in found for n in claim.nouns)
     if cov >= ACCEPT_COVERAGE and preds_ok and nouns_ok and own:
         return Verdict(ACCEPT, start, end, score)
     if cov >= GREY_COVERAGE:
@@ -243,7 +255,6 @@ def judge(claim: Clause, frags: list[str], px: PassageIndex, rarity: Rarity) -> 
     if any(f not in px.squashed for f in own_script):
         return Verdict(REJECT, reason="quoted words are not in the passage")
     best: Verdict | None = None
-    fallback: Verdict | None = None
     sents = px.sentences
     for i, s in enumerate(sents):
         windows = [[s]] + ([[sents[i - 1], s]] if i else [])
@@ -253,12 +264,6 @@ def judge(claim: Clause, frags: list[str], px: PassageIndex, rarity: Rarity) -> 
             v = _window(claim, frags, w, rarity)
             if v.better(best):
                 best = v
-            if v.status == REJECT and (fallback is None or v.score > fallback.score):
-                fallback = v
         if best is not None and best.status == ACCEPT and best.score >= 1.0:
             break
-    if best is None:
-        return Verdict(REJECT, reason="the passage gives orders, not facts")
-    if best.status == REJECT and fallback is not None:
-        return fallback
-    return best
+    return best or Verdict(REJECT, reason="the passage gives orders, not facts")

@@ -68,6 +68,10 @@ _WEEKDAY = re.compile(r"\b(" + "|".join(_WEEKDAYS_EN) + r")\b|([월화수목금�
 _NATIVE = re.compile(r"(?<![가-힣])(" + "|".join(sorted(_NATIVE_KO, key=len, reverse=True)) +
                      r")\s?(개|곳|명|군데|가지|번|차례|기업|기관|곳의)")
 _WORD_EN = re.compile(r"\b(" + "|".join(_WORDS_EN) + r")\b(?=\s+[a-z])", re.IGNORECASE)
+# Years said relative to the article's date: compared as offsets ("내년" is not "올해").
+_RELATIVE_YEAR = re.compile(r"올해|금년|this\s+year|내년|next\s+year|작년|지난해|last\s+year|재작년|내후년", re.IGNORECASE)
+_YEAR_OFFSET = {"올해": 0, "금년": 0, "this year": 0, "내년": 1, "next year": 1, "작년": -1, "지난해": -1,
+                "last year": -1, "재작년": -2, "내후년": 2}
 _NOUN_AFTER = re.compile(r"\s?(?:의\s)?([가-힣]{2,})")
 _PARTICLE = re.compile(r"(?:에서|으로|이|가|은|는|을|를|의|에|과|와|도|로|만)$")
 
@@ -160,6 +164,8 @@ def values(text: str) -> tuple[Value, ...]:
         else:
             day = _WEEKDAYS_KO.index(m.group(2) or m.group(3))
         out.append(Value(float(day), "weekday", "", m.start()))
+    for m in _RELATIVE_YEAR.finditer(text):
+        out.append(Value(float(_YEAR_OFFSET[re.sub(r"\s+", " ", m.group(0).lower())]), "relyear", "", m.start()))
     for m in _NATIVE.finditer(text):
         unit = "person" if m.group(2) == "명" else "count"
         noun = m.group(2) if m.group(2) in ("기업", "기관") else _noun(text, m.end())

@@ -145,20 +145,22 @@ class Checker:
         return p
 
     def _judged(self, c: Clause, frags: list[str], marked: list[int]) -> Judged:
-        verdicts = {n: judge(c, frags, self.index[n - 1], self.rarity) for n in marked}
-        accepted = [(n, v) for n, v in verdicts.items() if v.status == ACCEPT]
+        """Accepted by the passages the marker names, else by any; else the verdict of the best-matching
+        support decides between the grey zone and rejection (a contradiction there is not outvoted by
+        a vague match elsewhere)."""
+        order = marked + [n for n in range(1, len(self.index) + 1) if n not in marked]
+        verdicts = {n: judge(c, frags, self.index[n - 1], self.rarity) for n in order}
+        accepted = [(n, v) for n, v in verdicts.items() if n in marked and v.status == ACCEPT]
+        if not accepted:
+            accepted = [max(((n, v) for n, v in verdicts.items() if v.status == ACCEPT),
+                            key=lambda nv: nv[1].score, default=None)] if any(
+                v.status == ACCEPT for v in verdicts.values()) else []
         if accepted:
             return Judged(c, accepted, None)
-        others = {n: judge(c, frags, px, self.rarity) for n, px in enumerate(self.index, 1) if n not in verdicts}
-        best = max(others.items(), key=lambda kv: (kv[1].status == ACCEPT, kv[1].score), default=None)
-        if best is not None and best[1].status == ACCEPT:
-            return Judged(c, [best], None)
-        greys = [(n, v) for n, v in verdicts.items() if v.status == GREY] or \
-                [(n, v) for n, v in others.items() if v.status == GREY]
-        grey = max(greys, key=lambda kv: kv[1].score, default=None)
-        reason = next((v.reason for v in verdicts.values() if v.status == REJECT), "") or \
-            (best[1].reason if best else "no passage")
-        return Judged(c, [], grey, reason)
+        n, top = max(verdicts.items(), key=lambda nv: (nv[1].score, nv[0] in marked), default=(0, None))
+        if top is not None and top.status == GREY:
+            return Judged(c, [], (n, top))
+        return Judged(c, [], None, top.reason if top is not None else "no passage")
 
     def _plan(self, sent: str) -> Plan:
         bare = MARK.sub("", sent)
