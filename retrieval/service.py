@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 
 from .answer.extractive import CorpusStats, ExtractiveAnswerer
-from .answer.followup import condense
+from .answer.followup import carried_chunk_ids, condense
 from .errors import ArticleNotFound, InputError, SourceError
 from .index.embeddings import Embedder
 from .index.search import HybridSearcher, Snapshot
@@ -98,12 +98,22 @@ class ArticleService:
         t0 = time.perf_counter()
         cond = condense(question, list(history))
         snap = self.snapshot()
-        passages = self.searcher.search(snap, cond.standalone, self.top_k, cond.context_terms)
+        passages = self._carry(snap, self.searcher.search(snap, cond.standalone, self.top_k, cond.context_terms),
+                               cond.carried_chunk_ids)
+        return cond.standalone, cond.context_terms, passages, {"retrieve": (time.perf_counter() - t0) * 1000}
+
+    def with_carried(self, passages: list[Passage], history: Sequence[Turn]) -> list[Passage]:
+        """`passages` plus the chunks the conversation's last answer cited (they stay candidates)."""
+        return self._carry(self.snapshot(), passages, carried_chunk_ids(history))
+
+    @staticmethod
+    def _carry(snap: Snapshot, passages: list[Passage], chunk_ids: Sequence[str]) -> list[Passage]:
         seen = {p.chunk_id for p in passages}
-        for cid in cond.carried_chunk_ids:
+        for cid in chunk_ids:
             if cid in snap.row and cid not in seen:
                 passages.append(snap.passage(snap.row[cid]))
-        return cond.standalone, cond.context_terms, passages, {"retrieve": (time.perf_counter() - t0) * 1000}
+                seen.add(cid)
+        return passages
 
     def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         """Answer from the articles only, with citations; the offline extractive answerer."""

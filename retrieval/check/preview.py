@@ -26,14 +26,21 @@ class CheckedPreview:
 
     def feed(self, delta: str) -> str:
         self.reply += delta
+        return self._advance(final=False)
+
+    def finish(self) -> str:
+        """The reply is complete: its last sentence may be judged too."""
+        return self._advance(final=True)
+
+    def _advance(self, final: bool) -> str:
         if self.stopped:
             return ""
         pieces = sentences(self.reply)
         pos = sum(len(p) for p in pieces[: self.done])
-        while self.done < len(pieces) - 1:
+        while self.done < len(pieces):
             piece = pieces[self.done]
             rest = self.reply[pos + len(piece):].lstrip()
-            if not rest or rest.startswith("["):  # its markers may still be arriving
+            if not final and (not rest or rest.startswith("[")):  # it or its markers may still be arriving
                 break
             plan = self.checker.plan(piece)
             if plan.kind == "claims" and plan.greys() and not plan.holds(set()):
