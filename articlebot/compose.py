@@ -60,4 +60,5 @@ def build_answerer(settings: Settings, service: ArticleService) -> Answerer:
         return chat_model(model=settings.llm_model, api_key=key, base_url=settings.openai_base_url,
                           timeout=settings.llm_timeout)
 
-    return LLMAnswerer(service, make_llm, retries=settings.llm_retries, timeout=settings.llm_timeout)
+    return LLMAnswerer(service, make_llm, retries=settings.llm_retries, timeout=settings.llm_timeout,
+                       entailment=settings.llm_entailment)

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     llm_model: str = "gpt-4o-mini"
     llm_timeout: float = Field(30.0, gt=0)
     llm_retries: int = Field(2, ge=0, le=10)
+    # Claims the citation check cannot decide by itself go to the LLM in one yes/no call per answer;
+    # off, they are dropped (the answer shows only what the check confirmed in code).
+    llm_entailment: bool = True
 
     telegram_bot_token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
     telegram_api_url: str | None = None
