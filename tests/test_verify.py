@@ -187,3 +187,11 @@ def test_the_default_article_true_and_swapped_claims():
 
     judged = {t: bool(check(t, ps, entail=oracle).citations) for t in FAITHFUL + SWAPPED}
     assert all(judged[t] for t in FAITHFUL) and not any(judged[t] for t in SWAPPED)
+
+
+def test_markdown_list_items_are_checked_like_sentences_and_keep_their_markers():
+    c = run("**요약**\n- **스타트업 81개 기업**이 서울관에 참여했습니다 [3].\n- 서울관에는 **91개 기업**이 참여했습니다 [3].\n"
+            "- 오 시장은 **장재민 회장**을 시저스 팰리스 호텔에서 만났습니다 [1].")
+    assert c.text == ("**요약**\n- **스타트업 81개 기업**이 서울관에 참여했습니다 [1].\n"
+                      "- 오 시장은 **장재민 회장**을 시저스 팰리스 호텔에서 만났습니다 [2].")
+    assert c.removed == 1

@@ -10,7 +10,8 @@ our prompt, is ever on screen, even for a moment.
 
 from __future__ import annotations
 
-from .verify import Assembly, Checker, sentences
+from .text import sentences
+from .verify import Assembly, Checker
 
 
 class CheckedPreview:

@@ -13,34 +13,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from ..models import Citation, Passage
 from .citations import CitationBook
 from .claims import Clause, clauses
 from .entail import Entailment, Item, decide
 from .support import ACCEPT, GREY, REJECT, Rarity, Verdict, fragments, judge, passage_index, squash
-
-MIN_LEAK_CHARS = 20
-LEAK_WINDOW = 30  # squashed characters of our prompt that make a sentence a leak wherever they stand
-MARK = re.compile(r"\s*\[\s*(-?\d{1,3}(?:\s*[,，]\s*-?\d{1,3})*)\s*\]")
-# A sentence ends at terminal punctuation (plus closing quotes and any markers right after it) or a line break.
-_END = re.compile(r"[.!?。？！…]+[\"'”’」』)]*(?:\s*\[\s*-?\d{1,3}(?:\s*[,，]\s*-?\d{1,3})*\s*\])*(?=\s|$)|\n+")
-# Saying the passages lack something is not a claim that needs a source.
-ABSENT = re.compile(
-    r"나와\s*있지\s*않|나오지\s*않|언급(?:되어\s*있지|되지|하지|이|은)\s*(?:않|없)|포함되어\s*있지\s*않|"
-    r"(?:알|찾을|확인할)\s*수\s*(?:없|가\s*없)|(?:정보|내용|언급)(?:가|이|는|은)\s*없|"
-    r"\b(?:doesn'?t|does not|don'?t|do not|did not|didn'?t)\s+(?:say|mention|contain|state|include|specify|provide)|"
-    r"\bnot\s+(?:mentioned|stated|specified|included|say|contained)|\bno\s+(?:information|mention|details?)\b|"
-    r"\b(?:cannot|can'?t|unable to)\s+(?:find|answer|determine|tell)",
-    re.IGNORECASE,
-)
-
-
-# Markdown a model writes around its sentences: list bullets, numbers, headings, emphasis. Not claims.
-_LIST = re.compile(r"^\s*(?:[-*+•]\s+|\d{1,2}[.)](?:\s+|$)|#{1,6}\s+|>\s*)")
-_EMPHASIS = re.compile(r"\*\*|__|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])|`")
-
+from .text import ABSENT, LABEL, MARK, after_absence, leaked, marker_numbers, plain, sentences, squashed_prompts
 
 @dataclass
 class Checked:
@@ -53,50 +32,6 @@ class Checked:
     removed: int = 0  # sentences with a claim that did not hold
     clauses: int = 0  # clauses judged
     grey: int = 0  # of them, how many went to the entailment judge
-
-
-def plain(text: str) -> str:
-    """A sentence as its claims read: no list bullet or number, no heading mark, no emphasis."""
-    return _EMPHASIS.sub("", _LIST.sub("", text))
-
-
-def sentences(text: str) -> list[str]:
-    """Consecutive slices covering `text`; markers right after a sentence end stay with that sentence."""
-    out, pos = [], 0
-    for m in _END.finditer(text):
-        if m.end() > pos:
-            out.append(text[pos : m.end()])
-            pos = m.end()
-    if pos < len(text):
-        out.append(text[pos:])
-    return out
-
-
-def _numbers(group: str) -> list[int]:
-    return list(dict.fromkeys(int(x) for x in re.findall(r"-?\d+", group)))
-
-
-def _after_absence(clause: str) -> str:
-    """The claim part of "X is not in the article, but Y [n]": what follows the absence clause."""
-    m = ABSENT.search(clause)
-    cut = clause.find(",", m.end()) if m else -1
-    return clause[cut + 1 :] if cut != -1 else clause
-
-
-@lru_cache(maxsize=8)
-def _squashed(texts: tuple[str, ...]) -> tuple[str, ...]:
-    """Our prompt texts as compared: the same few (about 5 KB) for every answer, so squashed once, not per
-    answer and again per preview (0.4 ms each time, on the event loop for the preview; bench/load.py)."""
-    return tuple(squash(t) for t in texts)
-
-
-def _leaked(sentence: str, forbidden: Sequence[str]) -> bool:
-    """A sentence copied from our prompt, or one that carries a long stretch of it (a rule quoted inside
-    a sentence that also says "the article does not mention it" would otherwise be kept unchecked)."""
-    s = squash(MARK.sub("", sentence))
-    if len(s) >= MIN_LEAK_CHARS and any(s in f for f in forbidden):
-        return True
-    return any(s[i:i + LEAK_WINDOW] in f for i in range(len(s) - LEAK_WINDOW + 1) for f in forbidden)
 
 
 @dataclass
@@ -134,7 +69,7 @@ class Checker:
         self.passages = list(passages)
         self.index = [passage_index(p.text) for p in passages]
         self.rarity = Rarity(self.index)
-        self.forbidden = _squashed(tuple(forbidden))
+        self.forbidden = squashed_prompts(tuple(forbidden))
         self.refusals = {squash(r).strip(".") for r in refusals}
         self._plans: dict[str, Plan] = {}
 
@@ -166,14 +101,16 @@ class Checker:
         bare = MARK.sub("", sent)
         claim_text = plain(bare)
         is_refusal = squash(claim_text).strip(".") in self.refusals
-        if not is_refusal and _leaked(sent, self.forbidden):
+        if not is_refusal and leaked(sent, self.forbidden):
             return Plan("leak", bare, notes=[f"prompt text: {bare.strip()[:60]}"])
         says_absent = is_refusal or bool(ABSENT.search(claim_text))
         if says_absent and (is_refusal or not MARK.search(sent)):
             return Plan("absent", bare)
+        if LABEL.match(bare) and not MARK.search(sent) and not any(c.isdigit() for c in bare):
+            return Plan("empty", bare)
         plan = Plan("claims", bare, says_absent)
         pos = 0
-        pieces = [(g.start(), g.end(), _numbers(g.group(1))) for g in MARK.finditer(sent)]
+        pieces = [(g.start(), g.end(), marker_numbers(g.group(1))) for g in MARK.finditer(sent)]
         pieces.append((len(sent), len(sent), None))
         for start, end, numbers in pieces:
             text = sent[pos:start]
@@ -184,7 +121,7 @@ class Checker:
                     marked.append(n)
                 else:
                     plan.notes.append(f"[{n}] points outside 1..{len(self.index)}")
-            content = _after_absence(plain(text))
+            content = after_absence(plain(text))
             frags = fragments(content)
             judged = [self._judged(c, frags, marked) for c in clauses(content)
                       if c.terms or c.values or (frags and len(clauses(content)) == 1)]

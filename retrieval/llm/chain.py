@@ -29,6 +29,7 @@ from ..models import Answer, Passage, Turn
 from ..service import ArticleService, validate_question
 from .client import PerLoop, RetryPolicy, add_usage, describe, text_of
 from .entail import LLMEntailment
+from .markdown import to_plain
 from .prompting import (
     LANGUAGE,
     PROMPTS_DIR,
@@ -163,7 +164,9 @@ class LLMAnswerer:
         if checked.dropped:
             log.info("citation check dropped: %s", "; ".join(checked.dropped))
         if checked.citations:
-            answer = Answer(prep.question, prep.standalone, checked.text, True, "llm", checked.citations)
+            plain = to_plain(checked.text)
+            answer = Answer(prep.question, prep.standalone, plain, True, "llm", checked.citations,
+                            formatted=checked.text if plain != checked.text else "")
             if checked.removed:
                 answer.note = NOTES["removed"][prep.lang].format(n=checked.removed)
         elif checked.refused:
