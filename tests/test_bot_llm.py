@@ -22,6 +22,13 @@ SECOND = " 특히, 참여기업 중 18개 기업이 CES 2024 혁신상을 수상
 GPT_STYLE = "- **{sentence}** [{n}]\n- 참여기업 중 **18개 기업**이 CES 2024 혁신상을 수상했습니다 [{n}]."
 
 
+async def answered(tg: FakeTelegram):
+    """Ask Q in the private chat; the final answer message (the one with the Sources button)."""
+    tg.message(Q)
+    return await tg.wait("sendMessage", lambda c: c.params.get("chat_id") == USER and "reply_markup" in c.params,
+                         timeout=30)
+
+
 async def test_llm_answers_stream_checked_sentences_as_drafts_and_end_cited_with_tokens_counted(tmp_path, service,
                                                                                                  fake_openai):
     fake_openai.handler = cite("스타트업 81개", "{sentence} [{n}]" + SECOND)
@@ -29,9 +36,7 @@ async def test_llm_answers_stream_checked_sentences_as_drafts_and_end_cited_with
     with FakeTelegram() as tg:
         settings = _llm_settings(tg, fake_openai, tmp_path)
         async with running_bot(settings, service, build_answerer(settings, service)):
-            tg.message(Q)
-            final = await tg.wait("sendMessage", lambda c: c.params.get("chat_id") == USER
-                                  and "reply_markup" in c.params, timeout=30)
+            final = await answered(tg)
             assert "81" in final.params["text"] and "[1]" in final.params["text"]
             drafts = [c.params["text"] for c in tg.calls_to("sendMessageDraft", USER)]
             assert len(drafts) >= 2 and "최고혁신상" not in drafts[0]  # checked sentences, visible while written
@@ -74,9 +79,7 @@ async def test_markdown_from_the_model_reaches_telegram_as_html(tmp_path, servic
     with FakeTelegram() as tg:
         settings = _llm_settings(tg, fake_openai, tmp_path)
         async with running_bot(settings, service, build_answerer(settings, service)):
-            tg.message(Q)
-            final = await tg.wait("sendMessage", lambda c: c.params.get("chat_id") == USER
-                                  and "reply_markup" in c.params, timeout=30)
+            final = await answered(tg)
             text = final.params["text"]
             assert "**" not in text and "<b>18개 기업</b>" in text and "\n• 참여기업 중" in text and "[1]" in text
             assert all("**" not in c.params["text"] for c in tg.calls_to("sendMessageDraft", USER))
