@@ -5,7 +5,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test bench bench-load eval sync clean
+.PHONY: run test bench bench-load bench-verify eval sync clean
 
 run: $(VENV)/.synced
 	@$(VENV)/bin/articlebot run
@@ -18,6 +18,9 @@ bench: $(VENV)/.synced
 
 bench-load: $(VENV)/.synced
 	$(VENV)/bin/python bench/load.py $(LOAD_ARGS)
+
+bench-verify: $(VENV)/.synced
+	$(VENV)/bin/python bench/verify_probe.py $(VERIFY_ARGS)
 
 eval: $(VENV)/.synced
 	$(VENV)/bin/articlebot eval ../shared/eval/seed_article_dev.jsonl ../shared/eval/seed_followups_dev.jsonl
