@@ -11,6 +11,7 @@ of first use, each citation carrying the exact passage sentences it rests on.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -32,6 +33,7 @@ class Checked:
     removed: int = 0  # sentences with a claim that did not hold
     clauses: int = 0  # clauses judged
     grey: int = 0  # of them, how many went to the entailment judge
+    judge_ms: float = 0.0  # time spent waiting for the judge
 
 
 @dataclass
@@ -136,12 +138,14 @@ class Checker:
         plans = [self.plan(s) for s in sentences(reply)]
         greys = [j for p in plans for j in p.greys()]
         items = [Item(j.clause.text.strip(), self._support(j.grey)) for j in greys]
+        t = time.perf_counter()
         yes = {id(j) for j, ok in zip(greys, decide(items, entail)) if ok}
+        judge_ms = (time.perf_counter() - t) * 1000
         out = Assembly(self)
         for p in plans:
             out.add(p, yes)
         out.checked.clauses = sum(len(js) for p in plans for _, js, _ in p.segments)
-        out.checked.grey = len(greys)
+        out.checked.grey, out.checked.judge_ms = len(greys), judge_ms
         return out.finish()
 
     def _support(self, option: tuple[int, Verdict] | None) -> str:

@@ -1,7 +1,9 @@
 """LLM answers: follow-up rewrite → hybrid retrieval → grounded generation → citation check in code.
 
 Built from langchain-core runnables (prompt | ChatOpenAI) over any OpenAI-compatible endpoint. One
-`LLMAnswerer` serves the CLI and the terminal chat (`ask`) and the bot (`astream`). Whenever the
+`LLMAnswerer` serves the CLI and the terminal chat (`ask`) and the bot (`astream`); both drive the same
+steps (`_steps`), which yield the model calls they need. The bot's preview shows only sentences the
+citation check accepted; claims it cannot decide go to one entailment call (`entail.py`). Whenever the
 LLM cannot give a checked answer (errors after bounded retries, garbage, claims the article does not
 support) the person still gets the extractive answer, with a one-line note saying why.
 """
@@ -138,20 +140,6 @@ class LLMAnswerer:
         reply = yield Call("llm", prep.prompt_vars())
         return self._finish(prep, reply, history, t0)
 
-    def _judge(self, prep: Prepared) -> Entailment | None:
-        if self.entail is None:
-            return None
-        judge = self.entail
-
-        def timed(items):
-            t = time.perf_counter()
-            try:
-                return judge(items)
-            finally:
-                prep.timings["entail"] = _ms(t)
-
-        return timed
-
     def _finish(self, prep: Prepared, reply: str, history: Sequence[Turn], t0: float) -> Answer:
         """The checked answer; a reply with nothing supported falls back to the extractive answer."""
         if not reply.strip():
@@ -159,8 +147,10 @@ class LLMAnswerer:
         t = time.perf_counter()
         checker = prep.checker or Checker(prep.passages, refusals=list(NOT_IN_ARTICLE.values()),
                                           forbidden=self.forbidden)
-        checked = checker.check(reply, self._judge(prep))
-        prep.timings["verify"] = _ms(t) - prep.timings.get("entail", 0.0)
+        checked = checker.check(reply, self.entail)
+        if checked.grey:
+            prep.timings["entail"] = checked.judge_ms
+        prep.timings["verify"] = _ms(t) - checked.judge_ms
         if checked.dropped:
             log.info("citation check dropped: %s", "; ".join(checked.dropped))
         if checked.citations:
