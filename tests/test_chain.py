@@ -316,3 +316,10 @@ def test_bad_questions_fail_before_any_llm_call(service, fake_openai):
 def test_empty_index_refuses_without_calling_the_llm(empty_service, fake_openai):
     ans = answerer(empty_service, fake_openai).ask("무엇이 있나?")
     assert fake_openai.requests == [] and not ans.answerable and ans.mode == "llm"
+
+
+def test_markdown_reply_is_plain_in_the_answer_and_kept_formatted(service, fake_openai):
+    fake_openai.handler = cite("스타트업 81개", "- **{sentence}** [{n}]")
+    ans = answerer(service, fake_openai).ask(Q_STARTUPS)
+    assert ans.mode == "llm" and ans.answer == f"• {S_STARTUPS} [1]" and "**" not in json.dumps(ans.to_json())
+    assert ans.formatted == f"- **{S_STARTUPS}** [1]"

@@ -195,3 +195,28 @@ def test_markdown_list_items_are_checked_like_sentences_and_keep_their_markers()
     assert c.text == ("**요약**\n- **스타트업 81개 기업**이 서울관에 참여했습니다 [1].\n"
                       "- 오 시장은 **장재민 회장**을 시저스 팰리스 호텔에서 만났습니다 [2].")
     assert c.removed == 1
+
+
+def test_figures_are_compared_as_values_with_units_and_nouns():
+    from retrieval.check.values import mismatch, values
+
+    def same(claim: str, passage: str) -> bool:
+        return not mismatch(values(claim), values(passage))
+
+    assert same("200,000 square meters", "20만㎡ 규모") and same("1.5조 원", "1조5,000억원")
+    assert not same("20만 평", "20만㎡") and not same("30%p", "30%") and not same("11월", "올해 10월")
+    assert same("in October", "10월") and not same("November", "10월") and same("81곳", "81개 기업")
+    assert not same("내년 10월", "올해 10월") and same("Tuesday", "9일(화)")
+    assert not same("81개 기관", "13개 기관과 스타트업 81개 기업")  # a count moved to another noun
+    assert same("두 기업", "2개 기업") and not same("세 기업", "2개 기업")
+
+
+def test_clauses_negation_and_actors():
+    from retrieval.check.claims import clauses
+
+    parts = clauses("서울관에는 13개 기관이 참여했고, 18개 기업이 혁신상을 받았습니다.")
+    assert len(parts) == 2 and parts[1].values[0].number == 18
+    assert len(clauses("장 회장은 규모에 놀랐다고 말했습니다.")) == 1  # "-다고 말했다" frames, it does not split
+    neg = clauses("장 회장은 서울관의 규모에 놀라지 않았다.")[0]
+    assert neg.negated and "놀라" in neg.negs and "장|회장" in neg.actors
+    assert "말하" not in clauses("또 오 시장은 덧붙여 말했다.")[0].terms
