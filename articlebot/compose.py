@@ -1,18 +1,23 @@
-"""The composition root: settings in, a ready service (and later the bot) out."""
+"""The one composition root: settings in; the service, the answerer and the bot out. Nothing else builds them."""
 
 from __future__ import annotations
 
 import logging
 import os
+import secrets
 import warnings
+from typing import Any
+from urllib.parse import urlsplit
 
+from bot.config import BotConfig
 from retrieval.answer.offline import OfflineAnswerer
+from retrieval.answer.suggest import Suggester
 from retrieval.base import Answerer
 from retrieval.index.embeddings import Embedder, make_embedder
 from retrieval.index.store import VectorStore, make_client
 from retrieval.service import ArticleService
 
-from .settings import Settings
+from .settings import Settings, SettingsError
 
 
 def quiet_libraries() -> None:
@@ -41,7 +46,7 @@ def build_service(settings: Settings) -> ArticleService:
     store, embedder = make_store_embedder(settings)
     return ArticleService(
         store, embedder, default_sources=settings.default_articles, top_k=settings.top_k,
-        allow_private_urls=settings.allow_private_urls, max_fetch_bytes=settings.max_upload_bytes,
+        max_fetch_bytes=settings.max_upload_bytes,
     )
 
 
@@ -51,6 +56,12 @@ def build_answerer(settings: Settings, service: ArticleService) -> Answerer:
         return OfflineAnswerer(service)
     # Imported here: the offline path never pays for loading langchain.
     from retrieval.llm.chain import LLMAnswerer
+
+    return LLMAnswerer(service, _llm_factory(settings), retries=settings.llm_retries, timeout=settings.llm_timeout,
+                       entailment=settings.llm_entailment)
+
+
+def _llm_factory(settings: Settings):
     from retrieval.llm.client import chat_model
 
     assert settings.openai_api_key is not None  # llm_enabled says so
@@ -60,5 +71,66 @@ def build_answerer(settings: Settings, service: ArticleService) -> Answerer:
         return chat_model(model=settings.llm_model, api_key=key, base_url=settings.openai_base_url,
                           timeout=settings.llm_timeout)
 
-    return LLMAnswerer(service, make_llm, retries=settings.llm_retries, timeout=settings.llm_timeout,
-                       entailment=settings.llm_entailment)
+    return make_llm
+
+
+def build_suggester(settings: Settings, service: ArticleService, answerer: Answerer) -> Suggester | None:
+    """Suggested questions (None when switched off): written by the model when there is one, else made
+    from the article's sentences; either way only those `answerer` answers are offered."""
+    if not settings.suggestions:
+        return None
+    if not settings.llm_enabled:
+        return Suggester(service, answerer)
+    from retrieval.llm.suggest import LLMQuestions
+
+    return Suggester(service, answerer, LLMQuestions(_llm_factory(settings), retries=settings.llm_retries,
+                                                     timeout=settings.llm_timeout))
+
+
+def bot_config(settings: Settings) -> BotConfig:
+    """The part of the settings the bot needs, in the bot's own terms."""
+    if not settings.telegram_bot_token:
+        raise SettingsError("TELEGRAM_BOT_TOKEN is not set")
+    return BotConfig(
+        token=settings.telegram_bot_token.get_secret_value(), data_dir=settings.data_dir,
+        api_url=settings.telegram_api_url, admin_ids=tuple(settings.admin_ids),
+        allowed_user_ids=tuple(settings.allowed_user_ids), allowed_chat_ids=tuple(settings.allowed_chat_ids),
+        allow_private_urls=settings.allow_private_urls, history_turns=settings.history_turns,
+        user_rate_per_minute=settings.user_rate_per_minute, max_upload_bytes=settings.max_upload_bytes,
+        suggestions=settings.suggestions,
+    )
+
+
+def run_bot(settings: Settings) -> None:
+    """`articlebot run` with a token: polling, or a webhook when ARTICLEBOT_WEBHOOK_URL is set.
+    SIGINT/SIGTERM stop it cleanly (PTB finishes in-flight updates, then post_shutdown runs)."""
+    from telegram import Update
+
+    from bot.app import build_application, protect_token
+
+    config = bot_config(settings)
+    protect_token(config.token)
+    service = build_service(settings)
+    report = service.open()  # index before taking questions, so the first one does not wait
+    if report is not None:
+        logging.getLogger(__name__).info("indexed: %s", report.summary())
+    answerer = build_answerer(settings, service)
+    app = build_application(config, service, answerer, suggester=build_suggester(settings, service, answerer))
+    if settings.webhook_url:
+        app.run_webhook(**webhook_options(settings), allowed_updates=Update.ALL_TYPES)
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
+
+
+def webhook_options(settings: Settings) -> dict[str, Any]:
+    """Where to listen and what to register with Telegram, for `run_webhook`/`start_webhook`.
+
+    Listen on ARTICLEBOT_WEBHOOK_LISTEN:PORT (behind a TLS reverse proxy) at the path of
+    ARTICLEBOT_WEBHOOK_URL. Telegram sends the secret in a header on every call and PTB answers 403
+    without it; with no ARTICLEBOT_WEBHOOK_SECRET a random one is registered at each start.
+    """
+    assert settings.webhook_url
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else secrets.token_urlsafe(32)
+    return {"listen": settings.webhook_listen, "port": settings.webhook_port,
+            "url_path": urlsplit(settings.webhook_url).path.lstrip("/"), "webhook_url": settings.webhook_url,
+            "secret_token": secret}

@@ -26,12 +26,12 @@ from telegram.ext import (
 )
 
 from retrieval.models import IngestReport
-from retrieval.service import UPLOAD_PREFIX
 
 from . import texts
 from .context import KEY, deps
-from .handlers import NEW, reply_html
+from .handlers import NEW
 from .render import esc
+from .replies import is_not_modified, reply_html
 
 log = logging.getLogger(__name__)
 Ctx = ContextTypes.DEFAULT_TYPE
@@ -75,7 +75,7 @@ class Status:
         try:
             await self.message.edit_text(html, parse_mode=ParseMode.HTML)
         except BadRequest as exc:
-            if "not modified" not in str(exc).lower():
+            if not is_not_modified(exc):
                 raise
         except TelegramError as exc:  # a lost progress edit must not fail the work itself
             log.warning("status edit failed: %s", exc)
@@ -114,10 +114,11 @@ def _background(context: Ctx, update: Update, coro: Awaitable[None], name: str) 
 @admin_only
 async def reload(update: Update, context: Ctx) -> None:
     """/reload: re-read every source and swap the index atomically, reporting what changed."""
-    service = deps(context).service
+    d = deps(context)
+    # A name that was public when added may point at a private address by now: the same check as /add.
     _background(context, update, _index_job(
         update.effective_message, "Reloading", "Reloaded",
-        lambda progress: service.reload(progress=progress, from_bot=True)), "reload")
+        lambda progress: d.service.reload(progress=progress, allow_private=d.config.allow_private_urls)), "reload")
 
 
 @admin_only
@@ -127,10 +128,12 @@ async def add(update: Update, context: Ctx) -> None:
         await reply_html(update.effective_message, texts.ADD_USAGE)
         return
     urls = list(context.args)
-    service = deps(context).service
+    d = deps(context)
+    # A chat may name web pages only, never a file or directory on this machine.
     _background(context, update, _index_job(
         update.effective_message, "Adding", "Added",
-        lambda progress: service.ingest(urls, from_bot=True, progress=progress)), "add")
+        lambda progress: d.service.ingest(urls, urls_only=True, allow_private=d.config.allow_private_urls,
+                                          progress=progress)), "add")
 
 
 @admin_only
@@ -142,7 +145,7 @@ async def upload(update: Update, context: Ctx) -> None:
     if not name.lower().endswith(texts.UPLOAD_TYPES):
         await reply_html(update.effective_message, f"I can add only {', '.join(texts.UPLOAD_TYPES)} files.")
         return
-    limit = d.settings.max_upload_bytes
+    limit = d.config.max_upload_bytes
     if doc.file_size and doc.file_size > limit:
         await reply_html(update.effective_message, f"That file is too large (the limit is {limit // 1_000_000} MB).")
         return
@@ -153,15 +156,7 @@ async def upload(update: Update, context: Ctx) -> None:
         return
     _background(context, update, _index_job(
         update.effective_message, "Adding", "Added",
-        lambda progress: d.service.ingest_document(name, data, source=f"{UPLOAD_PREFIX}{name}",
-                                                   progress=progress)), "upload")
-
-
-@admin_only
-async def articles(update: Update, context: Ctx) -> None:
-    """/articles: the indexed articles with their ids."""
-    items = await asyncio.to_thread(deps(context).service.articles)
-    await reply_html(update.effective_message, texts.articles_list(items))
+        lambda progress: d.service.ingest_document(name, data, progress=progress)), "upload")
 
 
 @admin_only
@@ -193,7 +188,6 @@ async def publish_commands(app: Application) -> None:
 
 
 def register(app: Application) -> None:
-    for name, fn in (("reload", reload), ("add", add), ("articles", articles), ("remove", remove),
-                     ("stats", stats)):
+    for name, fn in (("reload", reload), ("add", add), ("remove", remove), ("stats", stats)):
         app.add_handler(CommandHandler(name, fn, filters=NEW))
     app.add_handler(MessageHandler(NEW & filters.ChatType.PRIVATE & filters.Document.ALL, upload))

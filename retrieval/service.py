@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 from .answer.extractive import CorpusStats, ExtractiveAnswerer
 from .answer.followup import carried_chunk_ids, condense
@@ -18,7 +19,7 @@ from .models import Answer, ArticleInfo, IngestReport, Passage, Turn
 
 MAX_QUESTION_CHARS = 1000
 # Sources recorded for uploaded files: there is nothing to read again on reload.
-UPLOAD_PREFIX = "upload:"
+_UPLOAD_PREFIX = "upload:"
 
 
 def validate_question(question: str) -> str:
@@ -36,17 +37,17 @@ class ArticleService:
     """Owns the active index snapshot; writes are serialized, reads never wait for them."""
 
     def __init__(self, store: VectorStore, embedder: Embedder, *, default_sources: Sequence[str] = (),
-                 top_k: int = 5, allow_private_urls: bool = True, max_fetch_bytes: int = 5_000_000) -> None:
+                 top_k: int = 5, max_fetch_bytes: int = 5_000_000) -> None:
         self.store = store
         self.embedder = embedder
         self.searcher = HybridSearcher(store, embedder)
         self.extractive = ExtractiveAnswerer(embedder)
         self.default_sources = list(default_sources)
         self.top_k = top_k
-        self.allow_private_urls = allow_private_urls
         self.max_fetch_bytes = max_fetch_bytes
         self._snap: Snapshot | None = None
         self._stats: CorpusStats | None = None
+        self._catalog: tuple[str, list[ArticleInfo]] | None = None
         self._write = threading.RLock()
 
     # ----- reading -------------------------------------------------------------------------
@@ -88,37 +89,48 @@ class ArticleService:
         stats = CorpusStats([str(m.get("terms", "")).split() for m in snap.records.metas], snap.records.texts)
         self._snap, self._stats = snap, stats
 
-    def search(self, query: str, k: int | None = None, extra_terms: list[str] | None = None) -> list[Passage]:
-        """Hybrid search over the active index."""
-        return self.searcher.search(self.snapshot(), query, k or self.top_k, extra_terms)
+    def search(self, query: str, k: int | None = None, extra_terms: list[str] | None = None,
+               article_id: str | None = None) -> list[Passage]:
+        """Hybrid search over the active index (one article's passages only when `article_id` is set)."""
+        snap = self.snapshot()
+        self.require_article(article_id)
+        return self.searcher.search(snap, query, k or self.top_k, extra_terms, article_id)
 
-    def retrieve(self, question: str, history: Sequence[Turn] = ()) -> tuple[str, list[str], list[Passage], dict]:
-        """(standalone question, borrowed terms, passages, timings) for a question in a conversation."""
+    def retrieve(self, question: str, history: Sequence[Turn] = (), article_id: str | None = None
+                 ) -> tuple[str, list[str], list[Passage], dict]:
+        """(standalone question, borrowed terms, passages, timings) for a question in a conversation;
+        with `article_id`, every passage (carried ones too) comes from that article."""
         question = validate_question(question)
         t0 = time.perf_counter()
         cond = condense(question, list(history))
         snap = self.snapshot()
-        passages = self._carry(snap, self.searcher.search(snap, cond.standalone, self.top_k, cond.context_terms),
-                               cond.carried_chunk_ids)
+        self.require_article(article_id)
+        passages = self._carry(snap, self.searcher.search(snap, cond.standalone, self.top_k, cond.context_terms,
+                                                          article_id), cond.carried_chunk_ids, article_id)
         return cond.standalone, cond.context_terms, passages, {"retrieve": (time.perf_counter() - t0) * 1000}
 
-    def with_carried(self, passages: list[Passage], history: Sequence[Turn]) -> list[Passage]:
-        """`passages` plus the chunks the conversation's last answer cited (they stay candidates)."""
-        return self._carry(self.snapshot(), passages, carried_chunk_ids(history))
+    def with_carried(self, passages: list[Passage], history: Sequence[Turn],
+                     article_id: str | None = None) -> list[Passage]:
+        """`passages` plus the chunks the conversation's last answer cited (they stay candidates), of
+        `article_id` only when one is given."""
+        return self._carry(self.snapshot(), passages, carried_chunk_ids(history), article_id)
 
     @staticmethod
-    def _carry(snap: Snapshot, passages: list[Passage], chunk_ids: Sequence[str]) -> list[Passage]:
+    def _carry(snap: Snapshot, passages: list[Passage], chunk_ids: Sequence[str],
+               article_id: str | None) -> list[Passage]:
         seen = {p.chunk_id for p in passages}
         for cid in chunk_ids:
             if cid in snap.row and cid not in seen:
-                passages.append(snap.passage(snap.row[cid]))
-                seen.add(cid)
+                p = snap.passage(snap.row[cid])
+                if article_id is None or p.article_id == article_id:
+                    passages.append(p)
+                    seen.add(cid)
         return passages
 
-    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
-        """Answer from the articles only, with citations; the offline extractive answerer."""
+    def ask(self, question: str, history: Sequence[Turn] = (), article_id: str | None = None) -> Answer:
+        """Answer from the articles (or the one article `article_id`) only, with citations; offline."""
         t0 = time.perf_counter()
-        standalone, context, passages, timings = self.retrieve(question, history)
+        standalone, context, passages, timings = self.retrieve(question, history, article_id)
         t1 = time.perf_counter()
         qvec = self.embedder.embed_query(standalone)
         answer = self.extractive.answer(question.strip(), standalone, context, qvec, passages, self._stats)
@@ -128,9 +140,13 @@ class ArticleService:
         return answer
 
     def articles(self) -> list[ArticleInfo]:
-        """Indexed articles in index order."""
+        """Indexed articles in index order (computed once per index version: the bot asks on every answer)."""
+        snap = self.snapshot()
+        cached = self._catalog
+        if cached is not None and cached[0] == snap.collection:
+            return [replace(a) for a in cached[1]]
         out: dict[str, ArticleInfo] = {}
-        for m in self.snapshot().records.metas:
+        for m in snap.records.metas:
             aid = str(m.get("article_id"))
             if aid in out:
                 out[aid].chunks += 1
@@ -138,7 +154,20 @@ class ArticleService:
                 out[aid] = ArticleInfo(aid, str(m.get("title", "")), 1, str(m.get("source", "")),
                                        str(m.get("indexed_at", "")), str(m.get("url", "")),
                                        str(m.get("published", "")))
-        return list(out.values())
+        self._catalog = (snap.collection, list(out.values()))
+        return [replace(a) for a in out.values()]
+
+    def require_article(self, article_id: str | None) -> None:
+        """ArticleNotFound unless `article_id` is None or an indexed article."""
+        if article_id is not None and not any(a.id == article_id for a in self.articles()):
+            raise ArticleNotFound(f"no article with id {article_id!r}")
+
+    def article_passages(self, article_id: str) -> list[Passage]:
+        """One article's passages in reading order (what suggested questions are made from)."""
+        self.require_article(article_id)
+        snap = self.snapshot()
+        rows = [i for i, m in enumerate(snap.records.metas) if m.get("article_id") == article_id]
+        return sorted((snap.passage(i) for i in rows), key=lambda p: p.position)
 
     # ----- writing -------------------------------------------------------------------------
     def _load(self, sources: Sequence[str], allow_private: bool = True) -> Loaded:
@@ -157,28 +186,25 @@ class ArticleService:
         self._set(snap)
         return report
 
-    def ingest(self, sources: Sequence[str], *, replace: bool = False, from_bot: bool = False,
-               progress: indexer.ProgressFn | None = None) -> IngestReport:
+    def ingest(self, sources: Sequence[str], *, replace: bool = False, allow_private: bool = True,
+               urls_only: bool = False, progress: indexer.ProgressFn | None = None) -> IngestReport:
         """Add (or with `replace`, replace the index with) the articles in `sources`.
 
         Good articles are indexed in one atomic step even when other sources fail; the failures
-        are listed in the report. Nothing is written when no article could be read.
+        are listed in the report. Nothing is written when no article could be read. `allow_private`
+        lets URLs reach private or local addresses; with `urls_only`, anything but an http(s) URL is
+        reported instead of read (the caller decides who may name files on this machine).
         """
-        allow = self.allow_private_urls or not from_bot
-        if from_bot:  # a chat may name web pages only, never a file or directory on this machine
-            local = [s for s in sources if not is_url(s)]
-            sources = [s for s in sources if is_url(s)]
-        loaded = self._load(sources, allow_private=allow)
-        if from_bot:
-            loaded.problems += [f"{s[:200]}: not an http(s) URL (from the chat, add web pages or upload a file)"
-                                for s in local]
+        local = [s for s in sources if urls_only and not is_url(s)]
+        loaded = self._load([s for s in sources if s not in local], allow_private=allow_private)
+        loaded.problems += [f"{s[:200]}: not an http(s) URL (add web pages, or upload a file)" for s in local]
         return self._ingest_loaded(loaded, replace=replace, progress=progress)
 
-    def ingest_document(self, name: str, data: bytes, *, source: str,
+    def ingest_document(self, name: str, data: bytes, *,
                         progress: indexer.ProgressFn | None = None) -> IngestReport:
-        """Add the articles of an uploaded file (text, Markdown, HTML or JSON Lines)."""
+        """Add the articles of an uploaded file (text, Markdown, HTML or JSON Lines); a reload keeps them."""
         try:
-            loaded = parse_document(name, data, source).unique()
+            loaded = parse_document(name, data, _UPLOAD_PREFIX + name).unique()
         except SourceError as exc:
             loaded = Loaded(problems=[str(exc)])
         return self._ingest_loaded(loaded, progress=progress)
@@ -192,22 +218,18 @@ class ArticleService:
             target = indexer.merge(current.records, loaded.articles, replace_all=replace)
             return self._commit(current, target, progress, loaded)
 
-    def reload(self, progress: indexer.ProgressFn | None = None, *, from_bot: bool = False) -> IngestReport:
+    def reload(self, progress: indexer.ProgressFn | None = None, *, allow_private: bool = True) -> IngestReport:
         """Re-read every source and swap the index in one step; any failure leaves the old index serving.
-
-        From the bot, URLs pass the same address check as `/add`: a name that was public when added
-        may point at a private address by now.
-        """
-        allow = self.allow_private_urls or not from_bot
+        `allow_private` as for `ingest`."""
         with self._write:
             current = self.snapshot()
             sources = list(dict.fromkeys(str(m.get("source", "")) for m in current.records.metas))
-            kept = [s for s in sources if s.startswith(UPLOAD_PREFIX)]  # nothing to re-read: kept as is
+            kept = [s for s in sources if s.startswith(_UPLOAD_PREFIX)]  # nothing to re-read: kept as is
             rereadable = [s for s in sources if s not in kept]
             loaded, unreadable = Loaded(), []
             for src in rereadable:
                 try:
-                    loaded.extend(load_source(src, allow_private=allow, max_bytes=self.max_fetch_bytes))
+                    loaded.extend(load_source(src, allow_private=allow_private, max_bytes=self.max_fetch_bytes))
                 except SourceError as exc:
                     unreadable.append(str(exc))
             loaded = loaded.unique()

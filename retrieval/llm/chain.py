@@ -74,6 +74,7 @@ class Prepared:
     usage: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     checker: Checker | None = None  # built once the passages are known; the preview and the final check share it
+    article_id: str | None = None  # answer from this article only
 
     def prompt_vars(self) -> dict[str, str]:
         return answer_vars(self.passages, self.standalone, self.lang)
@@ -130,9 +131,10 @@ class LLMAnswerer:
         t = time.perf_counter()
         if not rewritten:
             # No history, or the rewrite was unusable: the core's own retrieval (with its offline condense).
-            prep.standalone, _, prep.passages, _ = self.service.retrieve(prep.question, history)
+            prep.standalone, _, prep.passages, _ = self.service.retrieve(prep.question, history, prep.article_id)
         else:
-            prep.passages = self.service.with_carried(self.service.search(prep.standalone), history)
+            prep.passages = self.service.with_carried(
+                self.service.search(prep.standalone, article_id=prep.article_id), history, prep.article_id)
         prep.timings["retrieve"] = _ms(t)
         if not prep.passages:
             return self._finish(prep, NOT_IN_ARTICLE[prep.lang], history, t0)
@@ -171,7 +173,7 @@ class LLMAnswerer:
         return answer
 
     def _fallback(self, prep: Prepared, history: Sequence[Turn], t0: float, note: str) -> Answer:
-        answer = self.service.ask(prep.question, history)
+        answer = self.service.ask(prep.question, history, prep.article_id)
         answer.note = note
         answer.usage = prep.usage or None
         answer.timings_ms = {**prep.timings, **answer.timings_ms, "total": _ms(t0)}
@@ -187,9 +189,9 @@ class LLMAnswerer:
         add_usage(prep.usage, msg)
         return text_of(msg)
 
-    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+    def ask(self, question: str, history: Sequence[Turn] = (), article_id: str | None = None) -> Answer:
         t0, history = time.perf_counter(), list(history)
-        prep = Prepared(validate_question(question), question.strip(), [], lang_of(question))
+        prep = Prepared(validate_question(question), question.strip(), [], lang_of(question), article_id=article_id)
         steps = self._steps(prep, history, t0)
         try:
             step = _advance(steps, None)
@@ -231,14 +233,15 @@ class LLMAnswerer:
                 await it.aclose()
         prep.timings["llm"] = _ms(t)
 
-    async def astream(self, question: str, history: Sequence[Turn] = ()) -> AsyncIterator[str | Answer]:
+    async def astream(self, question: str, history: Sequence[Turn] = (),
+                      article_id: str | None = None) -> AsyncIterator[str | Answer]:
         """Checked text as the model writes (a preview), then exactly one final, checked `Answer`.
 
         Only sentences that passed the citation check are previewed (`CheckedPreview`); the final answer
         is what to keep: on any LLM failure it is the extractive answer with a note.
         """
         t0, history = time.perf_counter(), list(history)
-        prep = Prepared(validate_question(question), question.strip(), [], lang_of(question))
+        prep = Prepared(validate_question(question), question.strip(), [], lang_of(question), article_id=article_id)
         steps = self._steps(prep, history, t0)
         try:
             step = await asyncio.to_thread(_advance, steps, None)
