@@ -5,7 +5,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test bench bench-load eval sync env-example clean
+.PHONY: run test bench bench-load bench-verify eval sync env-example clean
 
 run: $(VENV)/.synced
 	@$(VENV)/bin/articlebot run
@@ -18,6 +18,9 @@ bench: $(VENV)/.synced
 
 bench-load: $(VENV)/.synced
 	$(VENV)/bin/python bench/load.py $(LOAD_ARGS)
+
+bench-verify: $(VENV)/.synced
+	$(VENV)/bin/python bench/verify_probe.py $(VERIFY_ARGS)
 
 # The seed dev sets ship in eval/ (format: eval/README.md); EVAL="a.jsonl b.jsonl" scores other files.
 EVAL ?= eval/seed_article_dev.jsonl eval/seed_followups_dev.jsonl

@@ -57,7 +57,8 @@ def build_answerer(settings: Settings, service: ArticleService) -> Answerer:
     # Imported here: the offline path never pays for loading langchain.
     from retrieval.llm.chain import LLMAnswerer
 
-    return LLMAnswerer(service, _llm_factory(settings), retries=settings.llm_retries, timeout=settings.llm_timeout)
+    return LLMAnswerer(service, _llm_factory(settings), retries=settings.llm_retries, timeout=settings.llm_timeout,
+                       entailment=settings.llm_entailment)
 
 
 def _llm_factory(settings: Settings):

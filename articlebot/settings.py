@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     llm_model: str = Field("gpt-4o-mini", description="Chat model name.")
     llm_timeout: float = Field(30.0, gt=0, description="Seconds per LLM call.")
     llm_retries: int = Field(2, ge=0, le=10, description="Retries of an LLM call on 429, 5xx and timeouts.")
+    llm_entailment: bool = Field(
+        True, description="Claims the citation check cannot decide in code go to the LLM in one yes/no call per "
+                          "answer; off, they are dropped.")
 
     telegram_bot_token: SecretStr | None = Field(
         None, validation_alias="TELEGRAM_BOT_TOKEN",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from retrieval.llm.markdown import to_html, to_plain
 from retrieval.models import Answer, Citation
 
 from . import texts
@@ -18,16 +19,18 @@ _SENTENCE_END = set(".!?。…”\"')")
 
 
 def answer_html(answer: Answer) -> str:
-    """The answer body: escaped text with its [n] markers, then any note in italics."""
-    body = esc(answer.answer.strip()) or "…"
+    """The answer body: escaped text with its [n] markers (the model's Markdown as Telegram HTML), then any
+    note in italics."""
+    body = (to_html(answer.formatted) if answer.formatted else esc(answer.answer.strip())) or "…"
     if answer.note:
         body += f"\n\n<i>{esc(answer.note)}</i>"
     return body
 
 
 def draft_text(text: str) -> str:
-    """A streaming preview (plain text): the newest tail is what the reader is waiting for."""
-    text = text.strip() or "…"
+    """A streaming preview (plain text, the model's Markdown removed): the newest tail is what the reader is
+    waiting for."""
+    text = to_plain(text.strip()) or "…"
     return text if len(text) <= LIMIT - 2 else "…" + text[-(LIMIT - 100):]
 
 

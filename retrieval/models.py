@@ -83,6 +83,7 @@ class Answer:
     usage: dict[str, int] | None = None
     note: str = ""
     passages: list[Passage] = field(default_factory=list)
+    formatted: str = ""  # the answer in the model's Markdown (bold, lists), when it used any; `answer` is plain
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

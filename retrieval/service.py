@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from .answer.extractive import CorpusStats, ExtractiveAnswerer
-from .answer.followup import condense
+from .answer.followup import carried_chunk_ids, condense
 from .errors import ArticleNotFound, InputError, SourceError
 from .index.embeddings import Embedder
 from .index.search import HybridSearcher, Snapshot
@@ -105,14 +105,27 @@ class ArticleService:
         cond = condense(question, list(history))
         snap = self.snapshot()
         self.require_article(article_id)
-        passages = self.searcher.search(snap, cond.standalone, self.top_k, cond.context_terms, article_id)
+        passages = self._carry(snap, self.searcher.search(snap, cond.standalone, self.top_k, cond.context_terms,
+                                                          article_id), cond.carried_chunk_ids, article_id)
+        return cond.standalone, cond.context_terms, passages, {"retrieve": (time.perf_counter() - t0) * 1000}
+
+    def with_carried(self, passages: list[Passage], history: Sequence[Turn],
+                     article_id: str | None = None) -> list[Passage]:
+        """`passages` plus the chunks the conversation's last answer cited (they stay candidates), of
+        `article_id` only when one is given."""
+        return self._carry(self.snapshot(), passages, carried_chunk_ids(history), article_id)
+
+    @staticmethod
+    def _carry(snap: Snapshot, passages: list[Passage], chunk_ids: Sequence[str],
+               article_id: str | None) -> list[Passage]:
         seen = {p.chunk_id for p in passages}
-        for cid in cond.carried_chunk_ids:
+        for cid in chunk_ids:
             if cid in snap.row and cid not in seen:
                 p = snap.passage(snap.row[cid])
                 if article_id is None or p.article_id == article_id:
                     passages.append(p)
-        return cond.standalone, cond.context_terms, passages, {"retrieve": (time.perf_counter() - t0) * 1000}
+                    seen.add(cid)
+        return passages
 
     def ask(self, question: str, history: Sequence[Turn] = (), article_id: str | None = None) -> Answer:
         """Answer from the articles (or the one article `article_id`) only, with citations; offline."""

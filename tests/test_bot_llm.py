@@ -18,17 +18,28 @@ def _llm_settings(tg: FakeTelegram, openai: FakeOpenAI, tmp_path):
                         llm_model="fake-model", llm_retries=0)
 
 
-async def test_llm_answers_stream_as_drafts_and_end_cited_with_tokens_counted(tmp_path, service, fake_openai):
-    fake_openai.handler = cite("스타트업 81개")
+SECOND = " 특히, 참여기업 중 18개 기업이 CES 2024 혁신상을 수상했고, 2개 기업은 참여기업 중 1%에만 주어지는 최고혁신상의 영예를 안았습니다 [{n}]."
+GPT_STYLE = "- **{sentence}** [{n}]\n- 참여기업 중 **18개 기업**이 CES 2024 혁신상을 수상했습니다 [{n}]."
+
+
+async def answered(tg: FakeTelegram):
+    """Ask Q in the private chat; the final answer message (the one with the Sources button)."""
+    tg.message(Q)
+    return await tg.wait("sendMessage", lambda c: c.params.get("chat_id") == USER and "reply_markup" in c.params,
+                         timeout=30)
+
+
+async def test_llm_answers_stream_checked_sentences_as_drafts_and_end_cited_with_tokens_counted(tmp_path, service,
+                                                                                                 fake_openai):
+    fake_openai.handler = cite("스타트업 81개", "{sentence} [{n}]" + SECOND)
     fake_openai.chunk_delay = 0.15  # a model that writes for about two seconds
     with FakeTelegram() as tg:
         settings = _llm_settings(tg, fake_openai, tmp_path)
         async with running_bot(settings, service, build_answerer(settings, service)):
-            tg.message(Q)
-            final = await tg.wait("sendMessage", lambda c: c.params.get("chat_id") == USER
-                                  and "reply_markup" in c.params, timeout=30)
+            final = await answered(tg)
             assert "81" in final.params["text"] and "[1]" in final.params["text"]
-            assert len(tg.calls_to("sendMessageDraft", USER)) >= 2  # the answer was visible while written
+            drafts = [c.params["text"] for c in tg.calls_to("sendMessageDraft", USER)]
+            assert len(drafts) >= 2 and "최고혁신상" not in drafts[0]  # checked sentences, visible while written
             tg.message("/stats", user_id=900)
             stats = await tg.wait("sendMessage", from_bot(900, "Usage"))
             assert "llm: 1" in stats.params["text"] and "0 prompt" not in stats.params["text"]
@@ -61,3 +72,14 @@ async def test_two_chats_with_a_slow_llm_finish_together(tmp_path, service, fake
                 done.append(call.at - t0)
             assert max(done) < 1.5 * 2, done  # one slow call at a time would take 6 s
             assert max(done) - min(done) < 0.8, done
+
+
+async def test_markdown_from_the_model_reaches_telegram_as_html(tmp_path, service, fake_openai):
+    fake_openai.handler = cite("스타트업 81개", GPT_STYLE)
+    with FakeTelegram() as tg:
+        settings = _llm_settings(tg, fake_openai, tmp_path)
+        async with running_bot(settings, service, build_answerer(settings, service)):
+            final = await answered(tg)
+            text = final.params["text"]
+            assert "**" not in text and "<b>18개 기업</b>" in text and "\n• 참여기업 중" in text and "[1]" in text
+            assert all("**" not in c.params["text"] for c in tg.calls_to("sendMessageDraft", USER))

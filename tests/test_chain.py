@@ -27,6 +27,16 @@ Q_STARTUPS = "서울관에는 서울 소재 스타트업이 몇 곳 참여했나
 S_STARTUPS = "서울관에선 서울바이오허브, 서울AI허브 등 13개 기관과 서울 소재 스타트업 81개 기업의 혁신기술과 제품을 세계 투자자에 선보였습니다."
 
 
+# What the grey-zone judge (the same fake model) knows to be true: "참여했다" is the article's "선보였다"
+# reworded, which the deterministic rules leave to it (tests/test_verify.py, tests/test_entailment.py).
+TRUE_PARAPHRASES = ("스타트업 81개 기업이 참여했", 'Caesars Palace hotel ("시저스 팰리스 호텔")')
+
+
+@pytest.fixture(autouse=True)
+def judge(fake_openai):
+    fake_openai.entail = lambda statements: [any(t in s for t in TRUE_PARAPHRASES) for s in statements]
+
+
 def answerer(service, fake: FakeOpenAI, *, retries: int = 2, timeout: float = 5.0) -> LLMAnswerer:
     return LLMAnswerer(service, lambda: chat_model(model="fake-model", api_key="test", base_url=fake.base_url,
                                                    timeout=timeout), retries=retries, timeout=timeout, backoff=0.01)
@@ -151,7 +161,7 @@ def test_english_question_on_the_korean_article(service, fake_openai):
     assert "the language of the question" in prompt_text(body) and NOT_IN_ARTICLE["en"] in prompt_text(body)
 
 
-def test_english_answer_that_quotes_nothing_from_the_article_cannot_be_checked(service, fake_openai):
+def test_english_answer_the_judge_does_not_confirm_is_not_shown(service, fake_openai):
     fake_openai.reply("The meeting was held at the Caesars Palace hotel in Las Vegas [1].")
     ans = answerer(service, fake_openai).ask("Which hotel hosted the meeting?")
     assert ans.mode == "extractive" and ans.note.startswith("The LLM's answer could not be checked")
@@ -306,3 +316,10 @@ def test_bad_questions_fail_before_any_llm_call(service, fake_openai):
 def test_empty_index_refuses_without_calling_the_llm(empty_service, fake_openai):
     ans = answerer(empty_service, fake_openai).ask("무엇이 있나?")
     assert fake_openai.requests == [] and not ans.answerable and ans.mode == "llm"
+
+
+def test_markdown_reply_is_plain_in_the_answer_and_kept_formatted(service, fake_openai):
+    fake_openai.handler = cite("스타트업 81개", "- **{sentence}** [{n}]")
+    ans = answerer(service, fake_openai).ask(Q_STARTUPS)
+    assert ans.mode == "llm" and ans.answer == f"• {S_STARTUPS} [1]" and "**" not in json.dumps(ans.to_json())
+    assert ans.formatted == f"- **{S_STARTUPS}** [1]"

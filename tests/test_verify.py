@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from retrieval.check.support import MIN_COVERAGE, squash
+from retrieval.check.support import squash
 from retrieval.check.verify import check
 from retrieval.ingest.chunking import chunk_article
 from retrieval.ingest.sources import load_source
@@ -34,7 +34,7 @@ def test_supported_paraphrase_keeps_its_marker_and_quotes_one_sentence():
 
 
 def test_markers_are_renumbered_densely_in_order_of_first_use():
-    c = run("혁신상을 받은 기업은 18개입니다 [3]. 두 사람은 라스베이거스 시저스 팰리스 호텔에서 만났습니다 [1]. "
+    c = run("혁신상을 받은 기업은 18개입니다 [3]. 오 시장은 라스베이거스 시저스 팰리스 호텔에서 장재민 회장을 만났습니다 [1]. "
             "서울관에는 81개 기업이 참여했습니다 [3].")
     assert re.findall(r"\[(\d+)\]", c.text) == ["1", "2", "1"]
     assert [x.chunk_id for x in c.citations] == ["a#3", "a#1"]
@@ -77,11 +77,20 @@ def test_a_verbatim_copy_is_supported_even_across_sentence_breaks():
     assert whole.citations[0].quote == P[0].text
 
 
-def test_english_claim_needs_a_verbatim_fragment_of_the_korean_passage():
-    ok = run('They met at the Caesars Palace hotel ("시저스 팰리스 호텔") in Las Vegas [1].')
-    assert ok.citations and "시저스 팰리스 호텔" in ok.citations[0].quote
-    assert not run("They met at the Caesars Palace hotel in Las Vegas [1].").citations
-    assert not run('81 startups ("스타트업 91개") took part [3].').citations  # the fragment must be in the passage
+def yes(items):
+    return [True] * len(items)
+
+
+def test_an_english_claim_about_a_korean_passage_is_left_to_the_judge():
+    claim = 'They met at the Caesars Palace hotel ("시저스 팰리스 호텔") in Las Vegas [1].'
+    assert not run(claim).citations  # no judge: the grey zone is dropped (fail closed)
+    ok = run(claim, entail=yes)
+    assert ok.citations and "시저스 팰리스 호텔" in ok.citations[0].quote and ok.grey == 1
+    # figures and quotations are still checked in code: no judge is asked about these
+    for wrong in ['81 startups ("스타트업 91개") took part [3].', "They met in November in Las Vegas [1].",
+                  "The pavilion hosted 91 startups [3]."]:
+        c = run(wrong, entail=yes)
+        assert not c.citations and c.grey == 0, wrong
 
 
 def test_unmarked_supported_sentence_is_cited_by_code_and_unsupported_one_dropped():
@@ -162,14 +171,52 @@ SWAPPED = [
 ]
 
 
-def test_calibration_on_the_default_article():
-    """Why MIN_COVERAGE is 2/3: at 0.6 the same 10 of 13 faithful claims pass but 3 of 8 swaps do too;
-    at 2/3 one swap (놀랐다 → 실망했다, a single changed verb) still passes. Rejected faithful claims
-    fall back to the extractive answer; they are never shown unchecked."""
+def test_the_default_article_true_and_swapped_claims():
+    """Deterministic rules accept most faithful paraphrases and never a swap; what they cannot decide goes
+    to the judge, and with a judge that knows the answer every faithful claim is kept and no swap."""
     art = load_source(str(__import__("pathlib").Path(__file__).parent.parent / "articles" /
                           "000_db62d54ccc32d396.txt")).articles[0]
     ps = [Passage(c.id, art.id, art.title, c.text) for c in chunk_article(art)]
-    accepted = {t: bool(check(t, ps).citations) for t in FAITHFUL + SWAPPED}
-    assert MIN_COVERAGE == 0.67
-    assert sum(accepted[t] for t in FAITHFUL) >= 10
-    assert sum(accepted[t] for t in SWAPPED) <= 1
+    alone = {t: bool(check(t, ps).citations) for t in FAITHFUL + SWAPPED}
+    assert sum(alone[t] for t in FAITHFUL) >= 8
+    assert not any(alone[t] for t in SWAPPED)
+    truth = {squash(t): t in FAITHFUL for t in FAITHFUL + SWAPPED}
+
+    def oracle(items):
+        return [next(v for k, v in truth.items() if squash(it.claim) in k) for it in items]
+
+    judged = {t: bool(check(t, ps, entail=oracle).citations) for t in FAITHFUL + SWAPPED}
+    assert all(judged[t] for t in FAITHFUL) and not any(judged[t] for t in SWAPPED)
+
+
+def test_markdown_list_items_are_checked_like_sentences_and_keep_their_markers():
+    c = run("**요약**\n- **스타트업 81개 기업**이 서울관에 참여했습니다 [3].\n- 서울관에는 **91개 기업**이 참여했습니다 [3].\n"
+            "- 오 시장은 **장재민 회장**을 시저스 팰리스 호텔에서 만났습니다 [1].")
+    assert c.text == ("**요약**\n- **스타트업 81개 기업**이 서울관에 참여했습니다 [1].\n"
+                      "- 오 시장은 **장재민 회장**을 시저스 팰리스 호텔에서 만났습니다 [2].")
+    assert c.removed == 1
+
+
+def test_figures_are_compared_as_values_with_units_and_nouns():
+    from retrieval.check.values import mismatch, values
+
+    def same(claim: str, passage: str) -> bool:
+        return not mismatch(values(claim), values(passage))
+
+    assert same("200,000 square meters", "20만㎡ 규모") and same("1.5조 원", "1조5,000억원")
+    assert not same("20만 평", "20만㎡") and not same("30%p", "30%") and not same("11월", "올해 10월")
+    assert same("in October", "10월") and not same("November", "10월") and same("81곳", "81개 기업")
+    assert not same("내년 10월", "올해 10월") and same("Tuesday", "9일(화)")
+    assert not same("81개 기관", "13개 기관과 스타트업 81개 기업")  # a count moved to another noun
+    assert same("두 기업", "2개 기업") and not same("세 기업", "2개 기업")
+
+
+def test_clauses_negation_and_actors():
+    from retrieval.check.claims import clauses
+
+    parts = clauses("서울관에는 13개 기관이 참여했고, 18개 기업이 혁신상을 받았습니다.")
+    assert len(parts) == 2 and parts[1].values[0].number == 18
+    assert len(clauses("장 회장은 규모에 놀랐다고 말했습니다.")) == 1  # "-다고 말했다" frames, it does not split
+    neg = clauses("장 회장은 서울관의 규모에 놀라지 않았다.")[0]
+    assert neg.negated and "놀라" in neg.negs and "장|회장" in neg.actors
+    assert "말하" not in clauses("또 오 시장은 덧붙여 말했다.")[0].terms

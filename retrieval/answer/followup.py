@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..korean import noun_phrases, terms
@@ -26,6 +27,12 @@ class Condensed:
     carried_chunk_ids: list[str] = field(default_factory=list)
 
 
+def carried_chunk_ids(history: Sequence[Turn]) -> list[str]:
+    """The chunks the last answer cited: a follow-up's candidates whatever retrieval finds."""
+    last_bot = next((t for t in reversed(history) if t.role == "assistant"), None)
+    return list(last_bot.chunk_ids) if last_bot else []
+
+
 def needs_context(question: str) -> bool:
     """A question that refers back, or says too little on its own, is a follow-up."""
     return bool(_REFERRING.search(question)) or len(terms(question)) <= FEW_TERMS
@@ -34,11 +41,10 @@ def needs_context(question: str) -> bool:
 def condense(question: str, history: list[Turn]) -> Condensed:
     """Without an LLM: put the topic of the last questions (their nouns, as written) before this one."""
     question = question.strip()
-    last_bot = next((t for t in reversed(history) if t.role == "assistant"), None)
     users = [t for t in reversed(history) if t.role == "user"][:2]
     if not users or not needs_context(question):
         return Condensed(question)
-    carried = list(last_bot.chunk_ids) if last_bot else []
+    carried = carried_chunk_ids(history)
     asked = set(terms(question))
     topic: list[str] = []
     # The previous question may itself be a bare follow-up ("규모는?"); then the one before names the topic.

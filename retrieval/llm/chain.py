@@ -1,7 +1,9 @@
 """LLM answers: follow-up rewrite → hybrid retrieval → grounded generation → citation check in code.
 
 Built from langchain-core runnables (prompt | ChatOpenAI) over any OpenAI-compatible endpoint. One
-`LLMAnswerer` serves the CLI and the terminal chat (`ask`) and the bot (`astream`). Whenever the
+`LLMAnswerer` serves the CLI and the terminal chat (`ask`) and the bot (`astream`); both drive the same
+steps (`_steps`), which yield the model calls they need. The bot's preview shows only sentences the
+citation check accepted; claims it cannot decide go to one entailment call (`entail.py`). Whenever the
 LLM cannot give a checked answer (errors after bounded retries, garbage, claims the article does not
 support) the person still gets the extractive answer, with a one-line note saying why.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,12 +21,17 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable
 
+from ..answer.followup import carried_chunk_ids
 from ..base import NOT_IN_ARTICLE, lang_of
-from ..check.verify import PreviewGuard, check
+from ..check.entail import Entailment
+from ..check.preview import CheckedPreview
+from ..check.verify import Checker
 from ..errors import LLMUnavailable
 from ..models import Answer, Passage, Turn
 from ..service import ArticleService, validate_question
 from .client import PerLoop, RetryPolicy, add_usage, describe, text_of
+from .entail import LLMEntailment
+from .markdown import to_plain
 from .prompting import (
     LANGUAGE,
     PROMPTS_DIR,
@@ -43,7 +50,19 @@ NOTES = {
     "unchecked": {"ko": "LLM 답변을 기사 내용으로 확인할 수 없어 기사 문장을 그대로 인용해 답했습니다.",
                   "en": "The LLM's answer could not be checked against the article, so this answer quotes "
                         "the article directly."},
+    "removed": {"ko": "기사로 확인되지 않은 문장 {n}개를 답변에서 뺐습니다.",
+                "en": "{n} statement(s) the article does not support were removed from this answer."},
 }
+
+
+@dataclass
+class Call:
+    """A model call the answer's steps need next: `key` names the chain and the timing."""
+
+    key: str  # "rewrite" or "llm"
+    vars: dict[str, str]
+
+
 @dataclass
 class Prepared:
     """Everything generation needs, decided before the answer call."""
@@ -54,6 +73,7 @@ class Prepared:
     lang: str
     usage: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    checker: Checker | None = None  # built once the passages are known; the preview and the final check share it
     article_id: str | None = None  # answer from this article only
 
     def prompt_vars(self) -> dict[str, str]:
@@ -64,9 +84,13 @@ class LLMAnswerer:
     """The `Answerer` whose answers an LLM writes from the retrieved passages only."""
 
     def __init__(self, service: ArticleService, make_llm: Callable[[], BaseChatModel], *, retries: int = 2,
-                 timeout: float = 30.0, backoff: float = 0.5, prompts_dir: Path = PROMPTS_DIR) -> None:
-        """`make_llm` builds the chat model: once for sync use and once per event loop (see `PerLoop`)."""
+                 timeout: float = 30.0, backoff: float = 0.5, prompts_dir: Path = PROMPTS_DIR,
+                 entailment: bool = True) -> None:
+        """`make_llm` builds the chat model: once for sync use and once per event loop (see `PerLoop`).
+        `entailment` puts the clauses the citation check cannot decide to the same model (one call per
+        answer); without it they are dropped."""
         self.service = service
+        self.entail: Entailment | None = LLMEntailment(make_llm, prompts_dir) if entailment else None
         self.policy = RetryPolicy(retries, timeout, backoff)
         rewrite, answer = rewrite_prompt(prompts_dir), answer_prompt(prompts_dir)
 
@@ -91,42 +115,52 @@ class LLMAnswerer:
         """system + answer prompt | chat model, for the current thread's event loop (or sync use)."""
         return self._chains.get()[1]
 
-    # ----- the steps ----------------------------------------------------------------------------
-    def _rewrite_vars(self, question: str, history: Sequence[Turn]) -> dict[str, str]:
-        snap = self.service.snapshot()
-        seen: dict[str, tuple[str, str]] = {}
-        for cid in _carried(history):
-            if cid in snap.row:
-                p = snap.passage(snap.row[cid])
-                seen.setdefault(p.article_id, (p.title, p.published))
-        return rewrite_vars(list(seen.values()), history, question)
-
-    def _retrieve(self, prep: Prepared, history: Sequence[Turn], rewritten: bool) -> None:
+    # ----- the steps, shared by the sync and the async path -------------------------------------
+    def _steps(self, prep: Prepared, history: list[Turn], t0: float) -> Generator[Call, str, Answer]:
+        """The answer as a sequence: it yields each model call it needs and is sent the reply's text."""
+        rewritten = ""
+        if history:
+            snap, seen = self.service.snapshot(), {}
+            for cid in carried_chunk_ids(history):  # the articles being discussed: their dates
+                if cid in snap.row:
+                    p = snap.passage(snap.row[cid])
+                    seen.setdefault(p.article_id, (p.title, p.published))
+            rewritten = clean_rewrite((yield Call("rewrite", rewrite_vars(list(seen.values()), history,
+                                                                            prep.question))))
+            prep.standalone = rewritten or prep.standalone
         t = time.perf_counter()
         if not rewritten:
             # No history, or the rewrite was unusable: the core's own retrieval (with its offline condense).
             prep.standalone, _, prep.passages, _ = self.service.retrieve(prep.question, history, prep.article_id)
         else:
-            prep.passages = self.service.search(prep.standalone, article_id=prep.article_id)
-            snap, seen = self.service.snapshot(), {p.chunk_id for p in prep.passages}
-            for cid in _carried(history):  # the previous answer's sources stay candidates
-                p = snap.passage(snap.row[cid]) if cid in snap.row and cid not in seen else None
-                if p is not None and prep.article_id in (None, p.article_id):
-                    prep.passages.append(p)
-                    seen.add(cid)
+            prep.passages = self.service.with_carried(
+                self.service.search(prep.standalone, article_id=prep.article_id), history, prep.article_id)
         prep.timings["retrieve"] = _ms(t)
+        if not prep.passages:
+            return self._finish(prep, NOT_IN_ARTICLE[prep.lang], history, t0)
+        prep.checker = Checker(prep.passages, refusals=list(NOT_IN_ARTICLE.values()), forbidden=self.forbidden)
+        reply = yield Call("llm", prep.prompt_vars())
+        return self._finish(prep, reply, history, t0)
 
     def _finish(self, prep: Prepared, reply: str, history: Sequence[Turn], t0: float) -> Answer:
         """The checked answer; a reply with nothing supported falls back to the extractive answer."""
         if not reply.strip():
             raise LLMUnavailable("empty reply")
         t = time.perf_counter()
-        checked = check(reply, prep.passages, refusals=list(NOT_IN_ARTICLE.values()), forbidden=self.forbidden)
-        prep.timings["verify"] = _ms(t)
+        checker = prep.checker or Checker(prep.passages, refusals=list(NOT_IN_ARTICLE.values()),
+                                          forbidden=self.forbidden)
+        checked = checker.check(reply, self.entail)
+        if checked.grey:
+            prep.timings["entail"] = checked.judge_ms
+        prep.timings["verify"] = _ms(t) - checked.judge_ms
         if checked.dropped:
             log.info("citation check dropped: %s", "; ".join(checked.dropped))
         if checked.citations:
-            answer = Answer(prep.question, prep.standalone, checked.text, True, "llm", checked.citations)
+            plain = to_plain(checked.text)
+            answer = Answer(prep.question, prep.standalone, plain, True, "llm", checked.citations,
+                            formatted=checked.text if plain != checked.text else "")
+            if checked.removed:
+                answer.note = NOTES["removed"][prep.lang].format(n=checked.removed)
         elif checked.refused:
             answer = Answer(prep.question, prep.standalone, NOT_IN_ARTICLE[prep.lang], False, "llm")
         else:
@@ -149,46 +183,29 @@ class LLMAnswerer:
         log.warning("LLM unavailable, answering extractively: %s", exc)
         return self._fallback(prep, history, t0, NOTES["unavailable"][prep.lang].format(why=exc))
 
-    # ----- sync: CLI and terminal chat ----------------------------------------------------------
-    def _call(self, fn: Callable[[], BaseMessage], prep: Prepared, key: str) -> BaseMessage:
-        t = time.perf_counter()
-        try:
-            msg = self.policy.call(fn)
-        except Exception as exc:  # any failure of the endpoint or the client library: fall back
-            raise LLMUnavailable(describe(exc)) from exc
+    # ----- the two drivers of the steps: sync (CLI, terminal chat) and async (the bot) -------------
+    def _timed(self, prep: Prepared, key: str, t: float, msg: BaseMessage) -> str:
         prep.timings[key] = _ms(t)
         add_usage(prep.usage, msg)
-        return msg
+        return text_of(msg)
 
     def ask(self, question: str, history: Sequence[Turn] = (), article_id: str | None = None) -> Answer:
         t0, history = time.perf_counter(), list(history)
         prep = Prepared(validate_question(question), question.strip(), [], lang_of(question), article_id=article_id)
+        steps = self._steps(prep, history, t0)
         try:
-            rewritten = ""
-            if history:
-                vars_ = self._rewrite_vars(prep.question, history)
-                rewritten = clean_rewrite(text_of(self._call(lambda: self.rewrite_chain.invoke(vars_), prep,
-                                                             "rewrite")))
-                prep.standalone = rewritten or prep.standalone
-            self._retrieve(prep, history, bool(rewritten))
-            if not prep.passages:
-                return self._finish(prep, NOT_IN_ARTICLE[prep.lang], history, t0)
-            vars_ = prep.prompt_vars()
-            reply = text_of(self._call(lambda: self.answer_chain.invoke(vars_), prep, "llm"))
-            return self._finish(prep, reply, history, t0)
+            step = _advance(steps, None)
+            while isinstance(step, Call):
+                chain = self.rewrite_chain if step.key == "rewrite" else self.answer_chain
+                t, vars_ = time.perf_counter(), step.vars
+                try:
+                    msg = self.policy.call(lambda: chain.invoke(vars_))
+                except Exception as exc:  # any failure of the endpoint or the client library: fall back
+                    raise LLMUnavailable(describe(exc)) from exc
+                step = _advance(steps, self._timed(prep, step.key, t, msg))
+            return step
         except LLMUnavailable as exc:
             return self._unavailable(prep, history, t0, exc)
-
-    # ----- async: the bot -----------------------------------------------------------------------
-    async def _acall(self, fn: Callable[[], Awaitable[BaseMessage]], prep: Prepared, key: str) -> BaseMessage:
-        t = time.perf_counter()
-        try:
-            msg = await self.policy.acall(fn)
-        except Exception as exc:
-            raise LLMUnavailable(describe(exc)) from exc
-        prep.timings[key] = _ms(t)
-        add_usage(prep.usage, msg)
-        return msg
 
     async def _astream_reply(self, vars_: dict[str, str], prep: Prepared) -> AsyncIterator[str]:
         """Text deltas; retried only until the stream starts, since shown text cannot be taken back."""
@@ -218,39 +235,48 @@ class LLMAnswerer:
 
     async def astream(self, question: str, history: Sequence[Turn] = (),
                       article_id: str | None = None) -> AsyncIterator[str | Answer]:
-        """Text deltas as the model writes (a preview), then exactly one final, checked `Answer`.
+        """Checked text as the model writes (a preview), then exactly one final, checked `Answer`.
 
-        The final answer is what to keep: the check may drop sentences and renumber `[n]`, and on
-        any LLM failure it is the extractive answer with a note.
+        Only sentences that passed the citation check are previewed (`CheckedPreview`); the final answer
+        is what to keep: on any LLM failure it is the extractive answer with a note.
         """
         t0, history = time.perf_counter(), list(history)
         prep = Prepared(validate_question(question), question.strip(), [], lang_of(question), article_id=article_id)
+        steps = self._steps(prep, history, t0)
         try:
-            rewritten = ""
-            if history:
-                vars_ = await asyncio.to_thread(self._rewrite_vars, prep.question, history)
-                msg = await self._acall(lambda: self.rewrite_chain.ainvoke(vars_), prep, "rewrite")
-                rewritten = clean_rewrite(text_of(msg))
-                prep.standalone = rewritten or prep.standalone
-            await asyncio.to_thread(self._retrieve, prep, history, bool(rewritten))
-            if not prep.passages:
-                final = await asyncio.to_thread(self._finish, prep, NOT_IN_ARTICLE[prep.lang], history, t0)
-            else:
-                parts: list[str] = []
-                preview = PreviewGuard(self.forbidden)  # a model that recites its prompt is not shown doing it
-                async for delta in self._astream_reply(prep.prompt_vars(), prep):
-                    parts.append(delta)
-                    if shown := preview.feed(delta):
+            step = await asyncio.to_thread(_advance, steps, None)
+            while isinstance(step, Call):
+                if step.key == "rewrite":
+                    t, vars_ = time.perf_counter(), step.vars
+                    try:
+                        msg = await self.policy.acall(lambda: self.rewrite_chain.ainvoke(vars_))
+                    except Exception as exc:
+                        raise LLMUnavailable(describe(exc)) from exc
+                    reply = self._timed(prep, step.key, t, msg)
+                else:
+                    assert prep.checker is not None
+                    parts: list[str] = []
+                    preview = CheckedPreview(prep.checker)
+                    async for delta in self._astream_reply(step.vars, prep):
+                        parts.append(delta)
+                        if shown := preview.feed(delta):
+                            yield shown
+                    if shown := preview.finish():
                         yield shown
-                final = await asyncio.to_thread(self._finish, prep, "".join(parts), history, t0)
+                    reply = "".join(parts)
+                step = await asyncio.to_thread(_advance, steps, reply)
+            final = step
         except LLMUnavailable as exc:
             final = await asyncio.to_thread(self._unavailable, prep, history, t0, exc)
         yield final
 
 
-def _carried(history: Sequence[Turn]) -> list[str]:
-    last_bot = next((t for t in reversed(history) if t.role == "assistant"), None)
-    return list(last_bot.chunk_ids) if last_bot else []
+def _advance(steps: Generator[Call, str, Answer], value: str | None) -> Call | Answer:
+    """The next call the steps need, or their answer (StopIteration cannot cross a thread into a future)."""
+    try:
+        return steps.send(value)  # type: ignore[arg-type]  # None starts the generator
+    except StopIteration as done:
+        return done.value
 
 
 def _ms(t: float) -> float:

@@ -14,7 +14,7 @@ from ..models import Passage, Turn
 
 PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 # Our own tags inside data would let an article or a question close its block and "speak" as us.
-_TAGS = re.compile(r"<(/?)\s*(passage|question|conversation)\b", re.IGNORECASE)
+_TAGS = re.compile(r"<(/?)\s*(passage|question|conversation|statement|item)\b", re.IGNORECASE)
 _MARKERS = re.compile(r"\s*\[\s*\d+(?:\s*[,，]\s*\d+)*\s*\]")
 HISTORY_TURNS = 6
 HISTORY_CHARS = 600

@@ -76,6 +76,9 @@ class FakeOpenAI:
         self.embed_dim = embed_dim
         self.script: deque[Script] = deque()
         self.handler: Script | None = None  # used when the script is empty; default: "OK"
+        # Grey-zone entailment requests (prompts/entail.md): when set, answered by this function of the
+        # statements, outside the script and handler; None leaves them to the script like any request.
+        self.entail: Callable[[list[str]], list[bool]] | None = None
         self.delay = 0.0
         self.chunk_delay = 0.0
         self.embed_failure: Reply | None = None  # when set, /v1/embeddings answers with this error
@@ -104,6 +107,9 @@ class FakeOpenAI:
         return [r["body"] for r in self.requests if r["path"].endswith("/chat/completions")]
 
     def _next(self, body: dict[str, Any]) -> Reply:
+        if self.entail is not None and is_entailment(body):
+            verdicts = self.entail(statements_in(body))
+            return Reply("\n".join(f"{n}: {'yes' if v else 'no'}" for n, v in enumerate(verdicts, 1)))
         with self._lock:
             item = self.script.popleft() if self.script else self.handler
         return _as_reply(item if item is not None else "OK", body)
@@ -241,6 +247,19 @@ def question_in(body: dict[str, Any]) -> str:
     """The question of an articlebot prompt (the standalone one for answers)."""
     found = _QUESTION.findall(prompt_text(body))
     return found[-1].strip() if found else ""
+
+
+_STATEMENT = re.compile(r"<statement>([^<]*)</statement>")
+
+
+def statements_in(body: dict[str, Any]) -> list[str]:
+    """The statements of an entailment request, in order."""
+    return _STATEMENT.findall(prompt_text(body))
+
+
+def is_entailment(body: dict[str, Any]) -> bool:
+    """Whether the request is the citation check's grey-zone call (prompts/entail.md)."""
+    return bool(statements_in(body))
 
 
 def is_rewrite(body: dict[str, Any]) -> bool:
