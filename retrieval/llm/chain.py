@@ -114,6 +114,9 @@ class LLMAnswerer:
                 if p is not None and prep.article_id in (None, p.article_id):
                     prep.passages.append(p)
                     seen.add(cid)
+        summary = self.service.summary_passages(prep.question, history, prep.article_id)
+        if summary is not None:  # a summary reads the whole article in order, not the top-k chunks
+            prep.passages = summary[0]
         prep.timings["retrieve"] = _ms(t)
 
     def _finish(self, prep: Prepared, reply: str, history: Sequence[Turn], t0: float) -> Answer:
