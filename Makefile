@@ -5,7 +5,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test bench bench-load eval sync env-example clean
+.PHONY: run test bench bench-load bench-answers fit-answerer eval sync env-example clean
 
 run: $(VENV)/.synced
 	@$(VENV)/bin/articlebot run
@@ -18,6 +18,14 @@ bench: $(VENV)/.synced
 
 bench-load: $(VENV)/.synced
 	$(VENV)/bin/python bench/load.py $(LOAD_ARGS)
+
+# The previous offline answerer beside this one: KorQuAD (report half), news_dev by kind, seed dev sets.
+bench-answers: $(VENV)/.synced
+	$(VENV)/bin/python bench/answers.py $(BENCH_ARGS)
+
+# Refit retrieval/answer/model.json from KorQuAD dev in ../shared (fit half of the titles).
+fit-answerer: $(VENV)/.synced
+	$(VENV)/bin/python bench/fit_answerer.py $(FIT_ARGS)
 
 # The seed dev sets ship in eval/ (format: eval/README.md); EVAL="a.jsonl b.jsonl" scores other files.
 EVAL ?= eval/seed_article_dev.jsonl eval/seed_followups_dev.jsonl
