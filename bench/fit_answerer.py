@@ -41,7 +41,7 @@ from retrieval.answer.features import (  # noqa: E402
 )
 from retrieval.answer.model import MODEL_PATH, AnswerModel, Linear  # noqa: E402
 
-FIT_ANSWERABLE, FIT_REFUSALS = 1500, 300
+FIT_ANSWERABLE, FIT_REFUSALS, FIT_WITHHELD = 1500, 300, 600
 
 
 def korquad_service(tmp: Path):
@@ -62,19 +62,35 @@ def korquad_service(tmp: Path):
     return service
 
 
-def extract(service, questions) -> list[dict]:
-    """Each question's candidates with features and labels, computed by the run-time code."""
+def extract(service, questions, withhold: bool = False) -> list[dict]:
+    """Each question's candidates with features and labels, computed by the run-time code.
+
+    `withhold`: the question's own paragraph is kept out of the retrieved passages (the next best take its
+    place), making an on-topic question the index cannot answer: its title's other paragraphs are still
+    there, unlike a left-out title's. Questions whose answer text still shows up are skipped."""
     from retrieval.answer.evidence import analyze
-    from retrieval.answer.features import candidates, question_features
+    from retrieval.answer.features import CorpusStats, candidates, question_features
 
     out = []
     for n, item in enumerate(questions, 1):
         standalone, context, passages, _ = service.retrieve(item.q)
+        stats = service._stats
+        if withhold:
+            snap = service.snapshot()
+            more = service.searcher.search(snap, standalone, service.top_k + 5)
+            passages = [p for p in more if p.article_id != item.pid][: service.top_k]
+            if any(item.answer in p.text for p in passages):
+                continue
+            # The index as if the paragraph were not in it: its words count as never mentioned.
+            rows = [i for i, m in enumerate(snap.records.metas) if m.get("article_id") != item.pid]
+            stats = CorpusStats([str(snap.records.metas[i].get("terms", "")).split() for i in rows],
+                                [snap.records.texts[i] for i in rows])
         q = analyze(item.q)
         qvec = service.embedder.embed_query(standalone)
-        cands = candidates(q, qvec, passages, service.sentences.table, service._stats)
-        out.append({"id": item.id, "half": item.half, "answerable": item.answerable, "hangul": q.hangul,
-                    "asked": question_features(q, service._stats),
+        cands = candidates(q, qvec, passages, service.sentences.table, stats)
+        out.append({"id": item.id + ("-withheld" if withhold else ""), "half": item.half,
+                    "answerable": item.answerable and not withhold, "withheld": withhold, "hangul": q.hangul,
+                    "asked": question_features(q, stats),
                     "cands": [{"f": c.features, "y": int(item.answerable and c.passage.article_id == item.pid
                                                          and item.answer in c.text),
                                "gold": int(item.answer in c.text), "score": c.passage.score} for c in cands]})
@@ -84,14 +100,20 @@ def extract(service, questions) -> list[dict]:
 
 
 def features(cache: Path) -> list[dict]:
-    path = cache / "features.json"
-    if path.exists():
-        return json.loads(path.read_text(encoding="utf-8"))
+    """Fit-half rows: indexed questions, left-out titles' questions, and withheld-paragraph questions."""
+    path, withheld = cache / "features.json", cache / "features-withheld.json"
     _, questions = answerdata.load()
     chosen = answerdata.sample(questions, "fit", FIT_ANSWERABLE, FIT_REFUSALS)
-    rows = extract(korquad_service(cache), chosen)
-    path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
-    return rows
+    service = None
+    if not path.exists():
+        service = korquad_service(cache)
+        path.write_text(json.dumps(extract(service, chosen), ensure_ascii=False), encoding="utf-8")
+    if not withheld.exists():
+        service = service or korquad_service(cache)
+        # A different slice of the fit half's indexed questions than the answerable rows above.
+        pool = answerdata.sample(questions, "fit", FIT_ANSWERABLE + FIT_WITHHELD, 0)[FIT_ANSWERABLE:]
+        withheld.write_text(json.dumps(extract(service, pool, withhold=True), ensure_ascii=False), encoding="utf-8")
+    return json.loads(path.read_text(encoding="utf-8")) + json.loads(withheld.read_text(encoding="utf-8"))
 
 
 def fit_linear(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], balanced: bool = False) -> Linear:
@@ -159,13 +181,18 @@ def fit_pair(rows: list[dict], sent_names, dec_names) -> tuple[Linear, Linear, d
     z = decision.logits(dec_rows)
     best, thr = -1.0, 0.0
     answerable = np.array(dec_y) == 1
+    withheld = np.array([bool(r.get("withheld")) for r in usable])
+    left_out = ~answerable & ~withheld
     n_ans = int(answerable.sum()) + sum(1 for r in rows if r["answerable"] and not r["cands"])
+    # The threshold weighs three rates equally: gold answer quoted, left-out title refused, withheld paragraph
+    # refused (the on-topic refusals news questions need most).
     for t in np.unique(np.round(z, 3)):
         hit = np.sum((z >= t) & answerable & np.array(gold)) / n_ans
-        refused = np.mean(z[~answerable] < t)
-        if (hit + refused) / 2 > best:
-            best, thr, figs = (hit + refused) / 2, float(t), {"gold_in_answer": round(float(hit), 3),
-                                                               "refusals": round(float(refused), 3)}
+        refused, on_topic = np.mean(z[left_out] < t), (np.mean(z[withheld] < t) if withheld.any() else 1.0)
+        if (hit + refused + on_topic) / 3 > best:
+            best, thr = (hit + refused + on_topic) / 3, float(t)
+            figs = {"gold_in_answer": round(float(hit), 3), "refusals": round(float(refused), 3),
+                    "withheld_refused": round(float(on_topic), 3)}
     figs["sentence_top1_when_retrieved"] = round(float(np.mean([quoted_gold(ranked(r, oof[r["id"]]))
                                                                   for r in train])), 3)
     decision = Linear(decision.features, decision.mean, decision.scale, decision.coef, decision.intercept, thr)
@@ -187,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     dense = fit_pair(rows, DENSE_FEATURES, DENSE_DECISION_FEATURES)
     meta = {"data": answerdata.ATTRIBUTION, "split": "fitted on the `fit` half of titles (bench/answerdata.py)",
             "questions": {"answerable": sum(r["answerable"] for r in rows),
-                          "left_out": sum(not r["answerable"] for r in rows)},
+                          "left_out_title": sum(not r["answerable"] and not r.get("withheld") for r in rows),
+                          "withheld_paragraph": sum(bool(r.get("withheld")) for r in rows)},
             "fit_half": {"korean": ko[2], "dense_only": dense[2]}}
     model = AnswerModel(ko[0], ko[1], dense[0], dense[1], meta)
     args.out.write_text(json.dumps(model.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -26,10 +26,11 @@ SENTENCE_FEATURES = (
 # Other languages share no words with a Korean article: only these speak for them.
 DENSE_FEATURES = ("dense_z", "dense_gap", "passage_score", "passage_rank", "kind_asked", "kind_ok", "statement",
                   "length", "first")
-# The answer-or-refuse decision, from the best sentence and the question as a whole.
-DECISION_FEATURES = ("top", "margin", "top_nouns", "best_nouns", "top_dense_z", "peak", "unmentioned",
-                     "passage_score", "q_terms")
-DENSE_DECISION_FEATURES = ("top", "margin", "top_dense_z", "peak", "passage_score")
+# The answer-or-refuse decision, from the best sentence and the question as a whole. The passage's fused score
+# is left out here: it is relative to the whole index (near 1 for any question on a one-article index, lower
+# on KorQuAD's 750 paragraphs), so a threshold learned on one index size would not carry to another.
+DECISION_FEATURES = ("top", "margin", "top_nouns", "best_nouns", "top_dense_z", "peak", "unmentioned", "q_terms")
+DENSE_DECISION_FEATURES = ("top", "margin", "top_dense_z", "peak")
 
 
 @dataclass
@@ -67,11 +68,28 @@ class CorpusStats:
         return contains(term, self._known, self._squashed)
 
 
-def _share(words: list[str], where: list[SentenceInfo], stats: CorpusStats) -> float:
-    total = sum(stats.idf(w) for w in words)
-    if not total:
-        return 0.0
-    return sum(stats.idf(w) for w in words if any(contains(w, s.terms, s.squashed) for s in where)) / total
+class _Found:
+    """Which question words each sentence holds, each tested once per question (the shares below reuse it)."""
+
+    def __init__(self, words: list[str], stats: CorpusStats) -> None:
+        self.words = list(dict.fromkeys(words))
+        self.idf = {w: stats.idf(w) for w in self.words}
+        self._seen: dict[int, frozenset[str]] = {}
+
+    def of(self, s: SentenceInfo) -> frozenset[str]:
+        key = id(s)
+        found = self._seen.get(key)
+        if found is None:
+            found = self._seen[key] = frozenset(w for w in self.words if contains(w, s.terms, s.squashed))
+        return found
+
+    def share(self, words: list[str], where: list[SentenceInfo]) -> float:
+        """Idf-weighted share of `words` found in any of the sentences `where`."""
+        total = sum(self.idf[w] for w in words)
+        if not total:
+            return 0.0
+        held = frozenset().union(*(self.of(s) for s in where))
+        return sum(self.idf[w] for w in words if w in held) / total
 
 
 def candidates(q: Question, qvec: np.ndarray, passages: list[Passage], index: SentenceTable,
@@ -96,15 +114,16 @@ def candidates(q: Question, qvec: np.ndarray, passages: list[Passage], index: Se
     sims = index.vectors[[c.info.row for c in out]] @ qvec
     mean, std, best = float(sims.mean()), float(sims.std()) or 1.0, float(sims.max())
     q_terms = q.all_terms
+    found = _Found(q_terms + q.type_words, stats)
     for c, sim, nb, allp in zip(out, sims, near, whole):
         f = c.features
-        f["nouns"] = _share(q.nouns, [c.info], stats)
-        f["nouns_near"] = max(_share(q.nouns, [c.info, *nb], stats) - f["nouns"], 0.0)
-        f["others"] = _share(q.others, [c.info], stats)
-        f["passage_terms"] = _share(q_terms, allp, stats)
+        f["nouns"] = found.share(q.nouns, [c.info])
+        f["nouns_near"] = max(found.share(q.nouns, [c.info, *nb]) - f["nouns"], 0.0)
+        f["others"] = found.share(q.others, [c.info])
+        f["passage_terms"] = found.share(q_terms, allp)
         f["compound"] = (sum(1 for x in q.compounds if x in c.info.squashed) / len(q.compounds)
                          if q.compounds else 0.0)
-        f["typed"] = float(any(contains(w, c.info.terms, c.info.squashed) for w in q.type_words))
+        f["typed"] = float(bool(found.of(c.info) & set(q.type_words)))
         f["dense"] = float(sim)
         f["dense_z"] = (float(sim) - mean) / std
         f["dense_gap"] = float(sim) - best
