@@ -26,7 +26,7 @@ __all__ = ["CorpusStats", "ExtractiveAnswerer"]
 _SHORT_NAME = re.compile(r"(?<![가-힣])([가-힣])\s(회장|시장|대표|장관|의원|대통령|총리|교수|사장|위원장|감독|선수|대변인|청장|지사)")
 # A second sentence is quoted when the model finds it at least this likely relative to the best (a
 # presentation choice: it never decides whether to answer).
-SECOND_RATIO = 0.5
+SECOND_RATIO = 0.3
 
 
 def introduction(best: Candidate, ranked: list[Candidate]) -> Candidate | None:
