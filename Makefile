@@ -23,7 +23,8 @@ bench-load: $(VENV)/.synced
 bench-answers: $(VENV)/.synced
 	$(VENV)/bin/python bench/answers.py $(BENCH_ARGS)
 
-# Refit retrieval/answer/model.json from KorQuAD dev in ../shared (fit half of the titles).
+# Refit retrieval/answer/model.json from KorQuAD dev (fit half of the titles); needs the shared eval data,
+# found beside the checkout or at ARTICLEBOT_SHARED, and says so when it is missing.
 fit-answerer: $(VENV)/.synced
 	$(VENV)/bin/python bench/fit_answerer.py $(FIT_ARGS)
 
