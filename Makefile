@@ -5,7 +5,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test bench bench-load bench-verify eval sync env-example clean
+.PHONY: run test bench bench-load bench-verify bench-answers fit-answerer eval sync env-example clean
 
 run: $(VENV)/.synced
 	@$(VENV)/bin/articlebot run
@@ -21,6 +21,15 @@ bench-load: $(VENV)/.synced
 
 bench-verify: $(VENV)/.synced
 	$(VENV)/bin/python bench/verify_probe.py $(VERIFY_ARGS)
+
+# The previous offline answerer beside this one: KorQuAD (report half), news_dev by kind, seed dev sets.
+bench-answers: $(VENV)/.synced
+	$(VENV)/bin/python bench/answers.py $(BENCH_ARGS)
+
+# Refit retrieval/answer/model.json from KorQuAD dev (fit half of the titles); needs the shared eval data,
+# found beside the checkout or at ARTICLEBOT_SHARED, and says so when it is missing.
+fit-answerer: $(VENV)/.synced
+	$(VENV)/bin/python bench/fit_answerer.py $(FIT_ARGS)
 
 # The seed dev sets ship in eval/ (format: eval/README.md); EVAL="a.jsonl b.jsonl" scores other files.
 EVAL ?= eval/seed_article_dev.jsonl eval/seed_followups_dev.jsonl

@@ -47,6 +47,7 @@ def build_service(settings: Settings) -> ArticleService:
     return ArticleService(
         store, embedder, default_sources=settings.default_articles, top_k=settings.top_k,
         max_fetch_bytes=settings.max_upload_bytes,
+        sentence_cache=settings.data_dir / "sentences.sqlite",
     )
 
 

@@ -125,6 +125,7 @@ class IngestReport:
     removed: int = 0
     seconds: float = 0.0
     embedded_chars: int = 0
+    sentences: int = 0  # sentence vectors computed for the offline answerer (new sentences only)
     failures: list[str] = field(default_factory=list)
     article_ids: list[str] = field(default_factory=list)
 

@@ -6,9 +6,13 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from .answer.extractive import CorpusStats, ExtractiveAnswerer
 from .answer.followup import carried_chunk_ids, condense
+from .answer.intent import is_summary_request, summary_topic
+from .answer.sentences import SentenceIndex
+from .answer.summary import summarize
 from .errors import ArticleNotFound, InputError, SourceError
 from .index.embeddings import Embedder
 from .index.search import HybridSearcher, Snapshot
@@ -37,11 +41,14 @@ class ArticleService:
     """Owns the active index snapshot; writes are serialized, reads never wait for them."""
 
     def __init__(self, store: VectorStore, embedder: Embedder, *, default_sources: Sequence[str] = (),
-                 top_k: int = 5, max_fetch_bytes: int = 5_000_000) -> None:
+                 top_k: int = 5, max_fetch_bytes: int = 5_000_000,
+                 sentence_cache: Path | None = None) -> None:
         self.store = store
         self.embedder = embedder
         self.searcher = HybridSearcher(store, embedder)
-        self.extractive = ExtractiveAnswerer(embedder)
+        # Sentence splits, terms and vectors, computed at ingest and kept by content hash (None: in memory).
+        self.sentences = SentenceIndex(embedder, sentence_cache)
+        self.extractive = ExtractiveAnswerer(self.sentences)
         self.default_sources = list(default_sources)
         self.top_k = top_k
         self.max_fetch_bytes = max_fetch_bytes
@@ -85,9 +92,12 @@ class ArticleService:
         assert self._snap is not None
         return self._snap
 
-    def _set(self, snap: Snapshot) -> None:
+    def _set(self, snap: Snapshot) -> int:
+        """Make `snap` the served version; returns how many sentence vectors that took (new sentences only)."""
         stats = CorpusStats([str(m.get("terms", "")).split() for m in snap.records.metas], snap.records.texts)
+        fresh = self.sentences.update(snap.records.texts)
         self._snap, self._stats = snap, stats
+        return fresh
 
     def search(self, query: str, k: int | None = None, extra_terms: list[str] | None = None,
                article_id: str | None = None) -> list[Passage]:
@@ -132,12 +142,37 @@ class ArticleService:
         t0 = time.perf_counter()
         standalone, context, passages, timings = self.retrieve(question, history, article_id)
         t1 = time.perf_counter()
-        qvec = self.embedder.embed_query(standalone)
-        answer = self.extractive.answer(question.strip(), standalone, context, qvec, passages, self._stats)
+        summary = self.summary_passages(question, history, article_id)
+        answer = None
+        if summary is not None:
+            answer = summarize(question.strip(), standalone, summary[0], self.sentences.table, summary[1])
+        if answer is None:
+            qvec = self.embedder.embed_query(standalone)
+            answer = self.extractive.answer(question.strip(), standalone, context, qvec, passages, self._stats)
         answer.passages = passages
         answer.timings_ms = {**timings, "answer": (time.perf_counter() - t1) * 1000,
                              "total": (time.perf_counter() - t0) * 1000}
         return answer
+
+    def summary_passages(self, question: str, history: Sequence[Turn] = (), article_id: str | None = None
+                         ) -> tuple[list[Passage], bool] | None:
+        """For a summary request: every chunk of the article it is scoped to, or names by topic, or the only
+        one, in order, and whether other articles are indexed; None for any other question."""
+        if not is_summary_request(question):
+            return None
+        snap = self.snapshot()
+        ids = list(dict.fromkeys(str(m.get("article_id")) for m in snap.records.metas))
+        if article_id is not None:
+            return self.article_passages(article_id), len(ids) > 1
+        if not ids:
+            return None
+        article = ids[0]
+        topic = summary_topic(question)
+        if len(ids) > 1:
+            cond = condense(topic or question, list(history))
+            hits = self.searcher.search(snap, cond.standalone, 1, cond.context_terms)
+            article = hits[0].article_id if hits else article
+        return self.article_passages(article), len(ids) > 1
 
     def articles(self) -> list[ArticleInfo]:
         """Indexed articles in index order (computed once per index version: the bot asks on every answer)."""
@@ -188,7 +223,9 @@ class ArticleService:
         report = IngestReport(articles=len(loaded.articles), failures=list(loaded.problems),
                               article_ids=[a.id for a in loaded.articles])
         snap, report = indexer.commit(self.store, self.embedder, current, target, progress, report)
-        self._set(snap)
+        t0 = time.perf_counter()
+        report.sentences += self._set(snap)
+        report.seconds += time.perf_counter() - t0
         return report
 
     def ingest(self, sources: Sequence[str], *, replace: bool = False, allow_private: bool = True,

@@ -76,6 +76,7 @@ def make_store(data_dir: Path, host: str | None = None, port: int = 8000) -> Vec
 
 def make_service(data_dir: Path, embedder, default_sources: Sequence[str] = (), **kwargs) -> ArticleService:
     """A service on its own embedded Chroma under `data_dir` (not opened yet)."""
+    kwargs.setdefault("sentence_cache", data_dir / "sentences.sqlite")  # as build_service does
     return ArticleService(make_store(data_dir), embedder, default_sources=[str(s) for s in default_sources],
                           **kwargs)
 

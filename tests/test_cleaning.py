@@ -176,3 +176,50 @@ def test_text_without_a_title_line_keeps_its_first_paragraph():
     cleaned = clean_text(first + "\n둘째 문단입니다.")
     assert cleaned.text == first + "\n둘째 문단입니다.", "a paragraph is not a headline: it must be indexed"
     assert cleaned.title.startswith("서울시가 내년부터") and len(cleaned.title) <= 81
+
+
+NEWS_PAGE = """새 공장 준공식 열려
+매일뉴스
+
+새 공장 준공식 열려
+
+입력 2019-06-26 15:54
+
+2025.08.21 (목)
+  • 구름많음서울 29.7℃
+  • 작게보기
+기사프린트
+왼쪽부터 김철수 사장, 이영희 대표.
+왼쪽부터 김철수 사장, 이영희 대표.
+▲ 준공식 모습(사진=회사 제공)
+(서울=뉴스) 홍길동 기자 = 회사는 20만㎡ 규모의 공장을 준공했다고 26일 밝혔다.
+삼성전자[005930]의 투자 비중은 2016년 12.6%에서 지난해 17.4%로 높아졌다.
+출처 : 게티이미지뱅크
+#공장 #준공
+(끝)
+TOP
+저작권자 Ⓒ매일뉴스
+댓글 0
+경제일반
+다른 회사, 전혀 다른 소식
+"""
+
+
+def test_news_page_furniture_is_dropped_and_the_prose_kept():
+    cleaned = clean_text(NEWS_PAGE)
+    assert cleaned.title == "새 공장 준공식 열려"
+    assert cleaned.text.splitlines()[0].startswith("(서울=뉴스) 홍길동 기자 = 회사는 20만㎡")
+    for gone in ("매일뉴스", "입력", "구름많음", "작게보기", "기사프린트", "왼쪽부터", "▲", "게티이미지", "#공장",
+                 "(끝)", "TOP", "Ⓒ", "댓글", "전혀 다른 소식", "2025.08.21"):
+        assert gone not in cleaned.text, gone
+
+
+def test_publication_date_comes_from_the_dateline_not_a_widget_or_the_prose():
+    assert clean_text(NEWS_PAGE).published == "2019-06-26"
+    widget_only = "제목\n2025.08.21 (목)\n비중은 2016년 12.6%에서 지난해 17.4%로 높아졌다고 밝혔다.\n"
+    assert clean_text(widget_only).published == ""
+
+
+def test_bracketed_numbers_in_the_text_cannot_pass_for_citation_markers():
+    text = clean_text(NEWS_PAGE).text
+    assert "삼성전자(005930)" in text and "[005930]" not in text

@@ -38,7 +38,8 @@ def test_first_use_of_an_empty_data_dir_indexes_the_default_article(data_dir, em
     svc = make_service(data_dir, embedder, [DEFAULT_ARTICLE])
     report = svc.open()
     assert report is not None and report.article_ids == [DEFAULT_ID]
-    assert report.added == len(svc.snapshot()) == embedder.embedded > 0
+    # Every text embedded is a chunk or one of its sentences (the answerer's vectors), each counted once.
+    assert report.added == len(svc.snapshot()) > 0 and embedder.embedded == report.added + report.sentences
     [info] = svc.articles()
     assert info.id == DEFAULT_ID and info.chunks == report.added
     assert info.source == str(DEFAULT_ARTICLE.resolve())
@@ -103,8 +104,8 @@ def test_reload_rereads_changed_sources_and_embeds_only_changes(service, embedde
     assert service.reload().added == 0 and embedder.embedded == 0
     write(tmp_path / "news.txt", "뉴스\n" + BODY.replace("3천 권", "5천 권"))
     report = service.reload()
-    assert report.added == embedder.embedded >= 1
-    assert all("5천 권" in t or DEFAULT_ID not in t for t in embedder.embedded_texts)
+    assert report.added >= 1 and embedder.embedded == report.added + report.sentences
+    assert report.sentences >= 1 and all("5천 권" in t or DEFAULT_ID not in t for t in embedder.embedded_texts)
     assert any("5천 권" in t for t in service.snapshot().records.texts)
 
 

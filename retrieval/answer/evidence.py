@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from enum import Enum
@@ -13,7 +14,8 @@ _NOUN_TAGS = {"NNG", "NNP", "NR", "SN", "SL", "SH", "XR"}
 # Verbs and nouns so general that their absence says nothing.
 _GENERIC = {"하다", "되다", "있다", "없다", "이다", "같다", "보다", "주다", "받다", "오다", "가다", "말", "내용",
             "기사", "사람", "것", "중", "정도", "관련", "대하다", "그", "이", "저", "좀", "함께", "어떻다",
-            "말하다", "알리다", "설명", "얘기", "이야기", "뭐", "무엇", "쓰다", "그중", "이중", "당시", "곳", "점", "측", "쪽", "분"}
+            "말하다", "알리다", "설명", "얘기", "이야기", "뭐", "무엇", "쓰다", "그중", "이중", "당시", "곳", "점", "측", "쪽", "분",
+            "동안", "며칠"}
 _ASKING = {"몇", "어느", "어떤", "무슨", "which", "what"}
 # Unit words in questions that articles write as symbols (NFKC folds ㎡ to m2).
 _UNITS = {"제곱미터": ("m2",), "평방미터": ("m2",), "킬로미터": ("km",), "킬로그램": ("kg",),
@@ -25,18 +27,26 @@ class Kind(Enum):
 
     NUMBER = "number"
     TIME = "time"
+    DURATION = "duration"
     PERSON = "person"
     PLACE = "place"
     ANY = "any"
 
 
 _KIND_PATTERNS = [
+    # First: "몇 시간" asks how long, not what time.
+    (Kind.DURATION, re.compile(r"몇\s*(시간|분|초|개월|주|달|해)|(며칠|몇\s*(일|년))\s*(동안|간|만에)|얼마\s*(동안|간|만에)"
+                               r"|얼마나\s*(오래|걸)|기간|how long|for how many", re.I)),
     (Kind.TIME, re.compile(r"언제|며칠|몇\s*(년|월|일|시)|\bwhen\b|what (year|date|time|day)", re.I)),
     (Kind.NUMBER, re.compile(r"몇|얼마|how (many|much|big|large|long)|what (percentage|number|size)", re.I)),
     (Kind.PERSON, re.compile(r"누구|누가|\bwho\b|\bwhom\b", re.I)),
     (Kind.PLACE, re.compile(r"어디|어느\s*(곳|장소|도시|나라|지역)|\bwhere\b", re.I)),
 ]
 _NUMBER = re.compile(r"\d|(한|두|세|네|다섯|여섯|일곱|여덟|아홉|열|스무|수십|수백|수천|여러)\s*(개|명|곳|건|번|차례|가지)|절반")
+_DURATION = re.compile(r"\d+\s*(시간|분|초|일|주|개월|달|년)\s*(간|동안|만|째)|\d+\s*(시간|개월|주일)"
+                       r"|(한|두|세|네|다섯|열)\s*(달|해|시간|주)|동안|기간")
+# "…했다고 17일 밝혔다": the day of the announcement, not of the event asked about.
+ANNOUNCED = re.compile(r"\d{1,2}일\s*(?:[가-힣]+\s)?(밝혔|전했|말했|발표했|설명했|알렸)")
 _TIME = re.compile(r"\d+\s*(년|월|일|시|분)|올해|내년|지난해|작년|오늘|어제|내일|현지시간|이번 주|다음 달|\d{4}")
 
 
@@ -57,8 +67,22 @@ class Question:
         return self.nouns + self.others
 
 
+# Markup and invisible characters carry no meaning: a tag, zero-width space or soft hyphen inside a word
+# must not hide the word.
+_BLOCK_TAG = re.compile(r"</?(br|p|div|li|ul|ol|tr|td|h[1-6]|hr)\b[^<>]{0,200}>", re.I)
+_TAG = re.compile(r"<[^<>]{0,200}>")
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff\u180e]")
+
+
+def clean_question(question: str) -> str:
+    """The question as a reader sees it: HTML tags and entities, zero-width characters and soft hyphens gone."""
+    text = html.unescape(_TAG.sub("", _BLOCK_TAG.sub(" ", question)))
+    return re.sub(r"[ \t]+", " ", _INVISIBLE.sub("", text)).strip()
+
+
 def analyze(question: str) -> Question:
     """Split content words into nouns (must be found) and others (verbs, adverbs: often paraphrased)."""
+    question = clean_question(question)
     text = normalize(question)
     nouns: list[str] = []
     others: list[str] = []
@@ -94,15 +118,20 @@ def contains(term: str, sentence_terms: set[str], squashed: str) -> bool:
     return len(stem) >= 2 and stem in squashed
 
 
-def has_kind(kind: Kind, sentence: str, question: str = "") -> bool:
-    """Does the sentence hold the kind of thing the question asks for, beyond what the question says?"""
+def has_kind(kind: Kind, sentence: str, question: str = "", proper: tuple[str, ...] | None = None) -> bool:
+    """Does the sentence hold the kind of thing the question asks for, beyond what the question says?
+    `proper`: the sentence's proper nouns when already known (the sentence index keeps them)."""
     if kind is Kind.NUMBER:
         return bool(_NUMBER.search(sentence))
+    if kind is Kind.DURATION:
+        return bool(_DURATION.search(sentence))
     if kind is Kind.TIME:
-        return bool(_TIME.search(sentence))
+        return bool(_TIME.search(ANNOUNCED.sub(" ", sentence)))
     if kind in (Kind.PERSON, Kind.PLACE):
         asked = squash(question)
-        return any(t.tag == "NNP" and t.form.lower() not in asked for t in tokens(normalize(sentence)))
+        if proper is None:
+            proper = tuple(t.form.lower() for t in tokens(normalize(sentence)) if t.tag == "NNP")
+        return any(p not in asked for p in proper)
     return True
 
 

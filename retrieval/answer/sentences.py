@@ -1,0 +1,153 @@
+"""Sentences of every indexed chunk, with their terms and vectors, computed once at ingest.
+
+The answerer ranks sentences, not chunks. Splitting, Kiwi analysis and E5 vectors cost far more than the
+ranking itself (1.2 s a question when they were done per question on an 868-paragraph index), so they are
+done when a chunk is indexed and kept in a small SQLite sidecar keyed by content hash: the Chroma store's
+schema stays as it is, an unchanged sentence is never embedded twice, and a restart reads them back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..korean import normalize, sentence_spans, squash, terms, tokens
+
+
+@dataclass(frozen=True)
+class SentenceInfo:
+    """One sentence of a chunk: its offsets in the chunk, content terms, proper nouns and vector row."""
+
+    start: int
+    end: int
+    terms: frozenset[str]
+    squashed: str
+    proper: tuple[str, ...]
+    row: int
+
+
+def _key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS chunks (key TEXT PRIMARY KEY, spans TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sentences (key TEXT PRIMARY KEY, terms TEXT NOT NULL, proper TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS vectors (key TEXT NOT NULL, embedder TEXT NOT NULL, vec BLOB NOT NULL,
+                                    PRIMARY KEY (key, embedder));
+"""
+
+
+@dataclass(frozen=True)
+class SentenceTable:
+    """One consistent view: each chunk's sentences and the matrix their `row`s index."""
+
+    chunks: dict[str, list[SentenceInfo]]
+    vectors: np.ndarray
+
+    def sentences(self, chunk_text: str) -> list[SentenceInfo]:
+        """The sentences of an indexed chunk (empty for a chunk this table never saw)."""
+        return self.chunks.get(chunk_text, [])
+
+
+class SentenceIndex:
+    """Builds the `SentenceTable` of the active index, reusing what the sidecar already holds."""
+
+    def __init__(self, embedder, path: Path | None = None) -> None:
+        self.embedder = embedder
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = None
+        self.table = SentenceTable({}, np.zeros((0, 0), dtype=np.float32))
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            if self.path is not None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(self.path) if self.path else ":memory:", check_same_thread=False)
+            self._db.executescript(_SCHEMA)
+        return self._db
+
+    def update(self, chunk_texts: Sequence[str]) -> int:
+        """Make the table cover exactly `chunk_texts`; returns how many sentence vectors were computed."""
+        with self._lock:
+            db = self._conn()
+            emb = str(getattr(self.embedder, "id", ""))
+            spans = self._spans(db, list(dict.fromkeys(chunk_texts)))
+            sents = {chunk[s:e] for chunk, sp in spans.items() for s, e in sp}
+            info = self._analysis(db, sents)
+            vecs = self._vectors(db, emb, sents)
+            db.commit()
+            rows: dict[str, int] = {}
+            chunks: dict[str, list[SentenceInfo]] = {}
+            for chunk, sp in spans.items():
+                out = []
+                for s, e in sp:
+                    text = chunk[s:e]
+                    row = rows.setdefault(text, len(rows))
+                    words, proper = info[text]
+                    out.append(SentenceInfo(s, e, words, squash(text), proper, row))
+                chunks[chunk] = out
+            dim = next(iter(vecs.values())).shape[0] if vecs else 0
+            matrix = np.zeros((len(rows), dim), dtype=np.float32)
+            for text, row in rows.items():
+                matrix[row] = vecs[text]
+            self.table = SentenceTable(chunks, matrix)  # one assignment: readers never see a mix
+            return self._fresh
+
+    def _spans(self, db, chunks: list[str]) -> dict[str, list[tuple[int, int]]]:
+        out: dict[str, list[tuple[int, int]]] = {}
+        keys = {_key(c): c for c in chunks}
+        for key, spans in _select(db, "SELECT key, spans FROM chunks WHERE key IN ({})", list(keys)):
+            out[keys[key]] = [tuple(x) for x in json.loads(spans)]
+        todo = [c for c in chunks if c not in out]
+        for c in todo:
+            out[c] = sentence_spans(c)
+        db.executemany("INSERT OR REPLACE INTO chunks VALUES (?, ?)", [(_key(c), json.dumps(out[c])) for c in todo])
+        return out
+
+    def _analysis(self, db, sents: set[str]) -> dict[str, tuple[frozenset[str], tuple[str, ...]]]:
+        out: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {}
+        keys = {_key(s): s for s in sents}
+        for key, words, proper in _select(db, "SELECT key, terms, proper FROM sentences WHERE key IN ({})",
+                                          list(keys)):
+            out[keys[key]] = (frozenset(words.split()), tuple(proper.split("\x1f")) if proper else ())
+        todo = [s for s in sents if s not in out]
+        for s in todo:
+            proper = tuple(dict.fromkeys(t.form.lower() for t in tokens(normalize(s)) if t.tag == "NNP"))
+            out[s] = (frozenset(terms(s)), proper)
+        db.executemany("INSERT OR REPLACE INTO sentences VALUES (?, ?, ?)",
+                       [(_key(s), " ".join(sorted(out[s][0])), "\x1f".join(out[s][1])) for s in todo])
+        return out
+
+    def _vectors(self, db, emb: str, sents: set[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        keys = {_key(s): s for s in sents}
+        for key, blob in _select(db, "SELECT key, vec FROM vectors WHERE embedder = ? AND key IN ({})",
+                                 list(keys), (emb,)):
+            out[keys[key]] = np.frombuffer(blob, dtype=np.float32)
+        todo = sorted(s for s in sents if s not in out)
+        self._fresh = len(todo)
+        if todo:
+            fresh = np.asarray(self.embedder.embed_passages(todo), dtype=np.float32)
+            for s, v in zip(todo, fresh):
+                out[s] = v
+            db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                           [(_key(s), emb, out[s].tobytes()) for s in todo])
+        return out
+
+
+def _select(db, sql: str, keys: list[str], params: tuple = ()) -> list[tuple]:
+    """Rows for many keys, in batches below SQLite's bound-parameter limit."""
+    rows: list[tuple] = []
+    for i in range(0, len(keys), 500):
+        part = keys[i : i + 500]
+        rows += db.execute(sql.format(",".join("?" * len(part))), (*params, *part)).fetchall()
+    return rows
