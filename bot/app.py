@@ -77,7 +77,7 @@ def build_application(config: BotConfig, service: ArticleService, answerer: Answ
     builder = (Application.builder().token(config.token)
                .concurrent_updates(CONCURRENT_UPDATES)
                .connection_pool_size(API_CONNECTIONS).pool_timeout(POOL_TIMEOUT)
-               .rate_limiter(FloodLimiter(max_retries=3))
+               .rate_limiter(FloodLimiter())
                .post_init(_post_init).post_shutdown(_post_shutdown))
     if config.api_url:
         builder = builder.base_url(config.api_url.rstrip("/")).base_file_url(file_url(config.api_url))

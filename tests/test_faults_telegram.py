@@ -170,3 +170,18 @@ async def test_updates_are_not_processed_again_after_a_restart(tmp_path, service
     assert max(Counter(tg.delivered).values()) == 2, "... and was delivered again after the restart"
     assert_exactly_once(tg, [first, second, third], asked)
     assert [q for q, _ in third.calls] == ["다음 질문입니다"]
+
+
+async def test_replies_and_answers_outlast_a_429_storm(tmp_path, service):
+    answerer = ScriptedAnswerer(service)
+    with FakeTelegram() as tg:
+        async with running_bot(bot_settings(tg, tmp_path / "bot"), service, answerer):
+            # 429 with retry_after 2 s on the next 4 messages: the old limiter gave up
+            # after 4 tries and the reply was lost (replaced by an apology that was rate-limited too).
+            tg.flood_next("sendMessage", retry_after=2, count=4)
+            start = tg.message("/start")
+            await tg.wait("sendMessage", lambda c: c in replies_to(tg, start), timeout=BOUND)
+            tg.flood_next("sendMessage", retry_after=1, count=4)
+            await answer_of(tg, tg.message(QUESTIONS[0], user_id=CHATS[1]))
+    assert sum(c.status == 429 for c in tg.calls) == 8
+    assert not any("Telegram did not accept" in str(c.params.get("text", "")) for c in tg.calls)

@@ -185,6 +185,8 @@ class BotApi:
             request.transport.close()
             raise asyncio.CancelledError  # aiohttp drops the connection without answering
         try:
+            if fault and fault[0] == "flood":
+                raise ApiError(429, f"Too Many Requests: retry after {fault[1]:.0f}", int(fault[1]))
             if request.match_info["token"] != self.token:
                 raise ApiError(401, "Unauthorized")
             self._flood_check(method, params)

@@ -119,6 +119,11 @@ class FakeTelegram(BotApi):
         with self._lock:
             self.faults += [(method, "drop", 0.0)] * count
 
+    def flood_next(self, method: str | None = None, *, retry_after: int = 2, count: int = 1) -> None:
+        """The next `count` calls answer 429 Too Many Requests with this `retry_after`, as Telegram does."""
+        with self._lock:
+            self.faults += [(method, "flood", float(retry_after))] * count
+
     def delay_next(self, method: str | None = None, *, seconds: float = 1.0, count: int = 1) -> None:
         with self._lock:
             self.faults += [(method, "delay", seconds)] * count
