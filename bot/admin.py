@@ -169,10 +169,12 @@ async def articles(update: Update, context: Ctx) -> None:
 @admin_only
 async def remove(update: Update, context: Ctx) -> None:
     """/remove ID: drop one article; the index swaps atomically without it."""
-    if not context.args:
+    # The whole rest of the message: an id stored before ids were checked may hold spaces.
+    parts = (update.effective_message.text or "").split(maxsplit=1)
+    if len(parts) < 2:
         await reply_html(update.effective_message, texts.REMOVE_USAGE)
         return
-    info = await asyncio.to_thread(deps(context).service.remove, context.args[0])
+    info = await asyncio.to_thread(deps(context).service.remove, parts[1].strip())
     await reply_html(update.effective_message, f"Removed <code>{esc(info.id)}</code> "
                                            f"({esc(info.title)}, {info.chunks} chunks).")
 

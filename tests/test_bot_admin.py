@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import time
 from contextlib import asynccontextmanager
@@ -139,3 +141,18 @@ async def test_remove_and_stats(tmp_path, service):
         await say(tg, "/remove", ADMIN, "Usage")
         await say(tg, f"/remove {DEFAULT_ID}", ADMIN, "Removed")
     assert service.articles() == []
+
+
+async def test_remove_works_for_ids_stored_before_ids_were_checked(tmp_path, service, monkeypatch):
+    from retrieval.ingest import sources
+
+    odd = ["old id with spaces", "<b>bold</b>&co"]
+    with monkeypatch.context() as m:  # an index written by an older version took any id
+        m.setattr(sources, "_ID_OK", re.compile(r".+"))
+        lines = [json.dumps({"id": i, "text": "부산항 물동량이 사상 최대를 기록했다. " * 3}, ensure_ascii=False) for i in odd]
+        service.ingest_document("old.jsonl", "\n".join(lines).encode())
+    assert set(odd) <= {a.id for a in service.articles()}
+    async with admin_bot(tmp_path, service) as (tg, _):
+        for article_id in odd:
+            await say(tg, f"/remove {article_id}", ADMIN, "Removed")
+    assert not set(odd) & {a.id for a in service.articles()}
