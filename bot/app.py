@@ -10,6 +10,7 @@ import time
 from telegram.ext import Application
 
 from retrieval.base import Answerer
+from retrieval.redact import redact_credentials
 from retrieval.service import ArticleService
 
 from . import admin, handlers
@@ -33,7 +34,8 @@ POOL_TIMEOUT = 10.0  # waiting for a free connection (the request was not sent y
 
 
 class RedactSecret(logging.Filter):
-    """Replace a secret (the bot token: httpx and PTB put it in request URLs) in every log record."""
+    """Replace a secret (the bot token: httpx and PTB put it in request URLs) in every log record, and
+    hide credentials written into any URL (`/add http://user:pass@host/`) while at it."""
 
     def __init__(self, secret: str) -> None:
         super().__init__()
@@ -44,11 +46,11 @@ class RedactSecret(logging.Filter):
         # and all) into that same dict, so a handler that formats later (a buffer, an error tracker) would
         # see the token in args that were clean when logged.
         message = record.getMessage()
-        record.msg, record.args = message.replace(self.secret, "<token>"), ()
+        record.msg, record.args = redact_credentials(message.replace(self.secret, "<token>")), ()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text and self.secret in record.exc_text:
-            record.exc_text = record.exc_text.replace(self.secret, "<token>")
+        if record.exc_text:
+            record.exc_text = redact_credentials(record.exc_text.replace(self.secret, "<token>"))
         return True
 
 

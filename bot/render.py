@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 
 from retrieval.models import Answer, Citation
+from retrieval.redact import without_userinfo
 
 LIMIT = 4096  # Telegram's maximum message length
 # Tags and entities are atoms; every other character is one atom, so a cut never lands inside either.
@@ -31,7 +32,7 @@ def link(url: str, label: str = "link") -> str:
     # \Z, not $: $ also matches before a final newline, and "https://x\n" is no web address.
     if not re.match(r"https?://\S+\Z", url or "", re.IGNORECASE):
         return ""
-    return f' — <a href="{attr(url)}">{esc(label)}</a>'
+    return f' — <a href="{attr(without_userinfo(url))}">{esc(label)}</a>'
 
 
 def answer_html(answer: Answer) -> str:
