@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import secrets
@@ -77,6 +78,7 @@ def bot_config(settings: Settings) -> BotConfig:
         allowed_user_ids=tuple(settings.allowed_user_ids), allowed_chat_ids=tuple(settings.allowed_chat_ids),
         allow_private_urls=settings.allow_private_urls, history_turns=settings.history_turns,
         user_rate_per_minute=settings.user_rate_per_minute, max_upload_bytes=settings.max_upload_bytes,
+        connect_retries=settings.telegram_connect_retries,
     )
 
 
@@ -86,14 +88,20 @@ def run_bot(settings: Settings) -> None:
     from telegram import Update
 
     from bot.app import build_application, protect_token
+    from bot.startup import connect
 
     config = bot_config(settings)
     protect_token(config.token)
     service = build_service(settings)
+    app = build_application(config, service, build_answerer(settings, service))
+    # Telegram first: a rejected token or a dead network is said before a minute of indexing. The loop
+    # is set as current, so run_polling/run_webhook go on in it with the connection made here.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    loop.run_until_complete(connect(app, config.connect_retries))
     report = service.open()  # index before taking questions, so the first one does not wait
     if report is not None:
         logging.getLogger(__name__).info("indexed: %s", report.summary())
-    app = build_application(config, service, build_answerer(settings, service))
     if settings.webhook_url:
         app.run_webhook(**webhook_options(settings), allowed_updates=Update.ALL_TYPES)
     else:

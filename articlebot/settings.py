@@ -41,6 +41,7 @@ class Settings(BaseSettings):
 
     telegram_bot_token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
     telegram_api_url: str | None = None
+    telegram_connect_retries: int = Field(-1, ge=-1)  # at start; -1: keep trying (with backoff)
     webhook_url: str | None = None
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(8443, ge=1, le=65535)

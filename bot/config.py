@@ -18,3 +18,4 @@ class BotConfig:
     history_turns: int = 6
     user_rate_per_minute: int = 20
     max_upload_bytes: int = 5_000_000
+    connect_retries: int = -1  # reaching Telegram at start: retries after the first attempt; < 0: keep trying

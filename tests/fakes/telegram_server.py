@@ -37,7 +37,7 @@ class FakeTelegram(BotApi):
     """The fake server; use as a context manager or call start()/stop()."""
 
     def __init__(self, token: str = TOKEN, *, bot_id: int = 4242, username: str = "articlebot_test_bot",
-                 rate_limits: RateLimits | None = None) -> None:
+                 rate_limits: RateLimits | None = None, port: int = 0) -> None:
         self.token, self.bot_id, self.username = token, bot_id, username
         self.bot_user = {"id": bot_id, "is_bot": True, "first_name": "Articlebot", "username": username,
                          "can_join_groups": True, "can_read_all_group_messages": False,
@@ -60,7 +60,7 @@ class FakeTelegram(BotApi):
         self._new: asyncio.Event | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
-        self.port = 0
+        self.port = port  # 0: any free port
 
     # ----- lifecycle -----------------------------------------------------------------------
     @property
@@ -89,7 +89,7 @@ class FakeTelegram(BotApi):
         app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         self._loop.run_until_complete(self._runner.setup())
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         self._loop.run_until_complete(site.start())
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         ready.set()
