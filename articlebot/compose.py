@@ -78,7 +78,7 @@ def bot_config(settings: Settings) -> BotConfig:
         allowed_user_ids=tuple(settings.allowed_user_ids), allowed_chat_ids=tuple(settings.allowed_chat_ids),
         allow_private_urls=settings.allow_private_urls, history_turns=settings.history_turns,
         user_rate_per_minute=settings.user_rate_per_minute, max_upload_bytes=settings.max_upload_bytes,
-        connect_retries=settings.telegram_connect_retries,
+        connect_retries=settings.telegram_connect_retries, stats_retention_days=settings.stats_retention_days,
     )
 
 

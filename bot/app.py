@@ -19,6 +19,7 @@ from .config import BotConfig
 from .context import KEY, Deps
 from .conversation import Conversations
 from .flood import FloodLimiter
+from .retention import keep_pruning
 from .storage import BotStore
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ CONCURRENT_UPDATES = 1024
 # connection (a syscall each) on every request: under load that was a third of the bot's CPU.
 API_CONNECTIONS = 32
 POOL_TIMEOUT = 10.0  # waiting for a free connection (the request was not sent yet) is not a failure
+PRUNING = "articlebot.pruning"  # bot_data key of the background task that applies the stats retention
 
 
 class RedactSecret(logging.Filter):
@@ -99,6 +101,8 @@ async def _post_init(app: Application) -> None:
     log.info("bot @%s is up", app.bot.username)
     # Models load lazily (tokenizer, embedder: seconds each); load them now, not on the first question.
     asyncio.get_running_loop().run_in_executor(None, _warm_up, app.bot_data[KEY].service)
+    d = app.bot_data[KEY]
+    app.bot_data[PRUNING] = asyncio.create_task(keep_pruning(d.store, d.config.stats_retention_days))
     await admin.publish_commands(app)
 
 
@@ -113,4 +117,8 @@ def _warm_up(service: ArticleService) -> None:
 
 
 async def _post_shutdown(app: Application) -> None:
+    pruning = app.bot_data.pop(PRUNING, None)
+    if pruning is not None:
+        pruning.cancel()
+        await asyncio.gather(pruning, return_exceptions=True)
     app.bot_data[KEY].store.close()

@@ -17,6 +17,7 @@ class EventsTable(Database):
 CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY, user_id INTEGER, chat_id INTEGER, kind TEXT NOT NULL,
     mode TEXT, answerable INTEGER, latency_ms REAL, prompt_tokens INTEGER DEFAULT 0,
     completion_tokens INTEGER DEFAULT 0, created REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS events_by_created ON events(created);
 """
 
     def record(self, user_id: int | None, chat_id: int, kind: str, answer: Answer | None = None,
@@ -29,6 +30,12 @@ CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY, user_id INTEGER, chat_
                  int(answer.answerable) if answer else None, latency_ms,
                  _tokens(usage, "input_tokens", "prompt_tokens"), _tokens(usage, "output_tokens", "completion_tokens"),
                  time.time()))
+
+    def prune_events(self, keep_days: float, now: float | None = None) -> int:
+        """Drop events older than `keep_days`; returns how many went."""
+        cutoff = (time.time() if now is None else now) - keep_days * 86400
+        with self._lock:
+            return self._db.execute("DELETE FROM events WHERE created < ?", (cutoff,)).rowcount
 
     def stats(self) -> dict[str, Any]:
         (users, questions, refusals, errors, cancelled, p_tok, c_tok), = self._q(
