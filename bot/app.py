@@ -19,6 +19,7 @@ from .config import BotConfig
 from .context import KEY, Deps
 from .conversation import Conversations
 from .flood import FloodLimiter
+from .polling import UpdatesRequest
 from .retention import keep_pruning
 from .storage import BotStore
 
@@ -81,6 +82,7 @@ def build_application(config: BotConfig, service: ArticleService, answerer: Answ
     builder = (Application.builder().token(config.token)
                .concurrent_updates(CONCURRENT_UPDATES)
                .connection_pool_size(API_CONNECTIONS).pool_timeout(POOL_TIMEOUT)
+               .get_updates_request(UpdatesRequest(connection_pool_size=1))
                .rate_limiter(FloodLimiter())
                .post_init(_post_init).post_shutdown(_post_shutdown))
     if config.api_url:
