@@ -50,8 +50,17 @@ def build_service(settings: Settings) -> ArticleService:
     )
 
 
-def build_answerer(settings: Settings, service: ArticleService) -> Answerer:
-    """The LLM chain when an API key is set, else the offline extractive answerer."""
+def make_breaker(settings: Settings) -> Any:
+    """The LLM circuit breaker (a CircuitBreaker), or None offline; shared by the answerer and /stats."""
+    if not settings.llm_enabled:
+        return None
+    from retrieval.llm.breaker import CircuitBreaker  # the offline path never loads langchain
+
+    return CircuitBreaker(settings.llm_breaker_failures, settings.llm_breaker_cooldown)
+
+
+def build_answerer(settings: Settings, service: ArticleService, breaker: Any = None) -> Answerer:
+    """The LLM chain when an API key is set (behind `breaker`, or a new one), else the offline answerer."""
     if not settings.llm_enabled:
         return OfflineAnswerer(service)
     # Imported here: the offline path never pays for loading langchain.
@@ -65,7 +74,8 @@ def build_answerer(settings: Settings, service: ArticleService) -> Answerer:
         return chat_model(model=settings.llm_model, api_key=key, base_url=settings.openai_base_url,
                           timeout=settings.llm_timeout)
 
-    return LLMAnswerer(service, make_llm, retries=settings.llm_retries, timeout=settings.llm_timeout)
+    return LLMAnswerer(service, make_llm, retries=settings.llm_retries, timeout=settings.llm_timeout,
+                       breaker=breaker or make_breaker(settings))
 
 
 def bot_config(settings: Settings) -> BotConfig:
@@ -93,7 +103,9 @@ def run_bot(settings: Settings) -> None:
     config = bot_config(settings)
     protect_token(config.token)
     service = build_service(settings)
-    app = build_application(config, service, build_answerer(settings, service))
+    breaker = make_breaker(settings)
+    app = build_application(config, service, build_answerer(settings, service, breaker),
+                            llm_state=breaker.state if breaker else None)
     # Telegram first: a rejected token or a dead network is said before a minute of indexing. The loop
     # is set as current, so run_polling/run_webhook go on in it with the connection made here.
     loop = asyncio.new_event_loop()

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     llm_model: str = "gpt-4o-mini"
     llm_timeout: float = Field(30.0, gt=0)
     llm_retries: int = Field(2, ge=0, le=10)
+    llm_breaker_failures: int = Field(3, ge=1)  # failed LLM calls in a row that open the circuit
+    llm_breaker_cooldown: float = Field(60.0, gt=0)  # seconds of extractive answers before trying again
 
     telegram_bot_token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
     telegram_api_url: str | None = None

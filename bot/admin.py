@@ -182,7 +182,9 @@ async def remove(update: Update, context: Ctx) -> None:
 @admin_only
 async def stats(update: Update, context: Ctx) -> None:
     """/stats: users, questions, answers by mode, refusals, latency and tokens."""
-    await reply_html(update.effective_message, texts.stats(deps(context).store.stats()))
+    d = deps(context)
+    llm = texts.llm_state(d.llm_state()) if d.llm_state else ""
+    await reply_html(update.effective_message, texts.stats(d.store.stats()) + llm)
 
 
 async def publish_commands(app: Application) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 import time
+from collections.abc import Callable
 
 from telegram.ext import Application
 
@@ -77,7 +78,7 @@ def file_url(api_url: str) -> str:
 
 
 def build_application(config: BotConfig, service: ArticleService, answerer: Answerer, *,
-                      store: BotStore | None = None) -> Application:
+                      store: BotStore | None = None, llm_state: Callable[[], str] | None = None) -> Application:
     """The Application with every handler attached; not started. Tests pass their own answerer."""
     builder = (Application.builder().token(config.token)
                .concurrent_updates(CONCURRENT_UPDATES)
@@ -92,7 +93,7 @@ def build_application(config: BotConfig, service: ArticleService, answerer: Answ
     access = Access(config.admin_ids, config.allowed_user_ids, config.allowed_chat_ids)
     conversations = Conversations(answerer, store, config.history_turns,
                                   UserRateLimit(config.user_rate_per_minute), access.is_admin)
-    app.bot_data[KEY] = Deps(config, service, store, access, conversations)
+    app.bot_data[KEY] = Deps(config, service, store, access, conversations, llm_state)
     handlers.register(app)
     admin.register(app)
     app.add_error_handler(handlers.on_error)

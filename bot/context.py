@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from telegram.ext import ContextTypes
@@ -23,6 +24,7 @@ class Deps:
     store: BotStore
     access: Access
     conversations: Conversations
+    llm_state: Callable[[], str] | None = None  # the LLM circuit breaker's state, for /stats
 
 
 def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:

@@ -143,3 +143,8 @@ def error(exc: BaseException | None) -> str:
     if isinstance(exc, TelegramError):
         return "Sorry, Telegram did not accept my reply. Please try again."
     return "Sorry, something went wrong on my side (it has been logged). Please try again."
+
+
+def llm_state(state: str) -> str:
+    """The LLM circuit breaker's state, a line under /stats."""
+    return f"\nLLM circuit: {esc(state)}"

@@ -24,6 +24,7 @@ from ..check.verify import PreviewGuard, check
 from ..errors import LLMUnavailable
 from ..models import Answer, Passage, Turn
 from ..service import ArticleService, validate_question
+from .breaker import CircuitBreaker, guarded
 from .client import PerLoop, RetryPolicy, add_usage, describe, text_of
 from .prompting import (
     LANGUAGE,
@@ -63,10 +64,12 @@ class LLMAnswerer:
     """The `Answerer` whose answers an LLM writes from the retrieved passages only."""
 
     def __init__(self, service: ArticleService, make_llm: Callable[[], BaseChatModel], *, retries: int = 2,
-                 timeout: float = 30.0, backoff: float = 0.5, prompts_dir: Path = PROMPTS_DIR) -> None:
-        """`make_llm` builds the chat model: once for sync use and once per event loop (see `PerLoop`)."""
+                 timeout: float = 30.0, backoff: float = 0.5, prompts_dir: Path = PROMPTS_DIR,
+                 breaker: CircuitBreaker | None = None) -> None:
+        """`make_llm` builds the chat model: once for sync use and once per event loop (see `PerLoop`).
+        With a `breaker`, every call goes through it (see breaker.py)."""
         self.service = service
-        self.policy = RetryPolicy(retries, timeout, backoff)
+        self.policy = guarded(RetryPolicy(retries, timeout, backoff), breaker)
         rewrite, answer = rewrite_prompt(prompts_dir), answer_prompt(prompts_dir)
 
         def chains() -> tuple[Runnable, Runnable]:
