@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -29,6 +30,7 @@ from retrieval.models import IngestReport
 
 from . import texts
 from .context import KEY, deps
+from .download import TooLarge, download_capped
 from .handlers import NEW
 from .render import esc
 from .replies import is_not_modified, reply_html
@@ -150,10 +152,15 @@ async def upload(update: Update, context: Ctx) -> None:
         await reply_html(update.effective_message, f"That file is too large (the limit is {limit // 1_000_000} MB).")
         return
     file = await doc.get_file()
-    data = bytes(await asyncio.wait_for(file.download_as_bytearray(), DOWNLOAD_TIMEOUT))
-    if len(data) > limit:  # file_size is only what the client claimed
-        await reply_html(update.effective_message, f"That file is too large (the limit is {limit // 1_000_000} MB).")
-        return
+    # file_size is only what the client claimed: the download itself stops at the limit.
+    with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
+        path = Path(tmp) / "file"
+        try:
+            await asyncio.wait_for(download_capped(file, path, limit, DOWNLOAD_TIMEOUT), DOWNLOAD_TIMEOUT)
+        except TooLarge:
+            await reply_html(update.effective_message, f"That file is too large (the limit is {limit // 1_000_000} MB).")
+            return
+        data = await asyncio.to_thread(path.read_bytes)  # at most `limit` bytes
     _background(context, update, _index_job(
         update.effective_message, "Adding", "Added",
         lambda progress: d.service.ingest_document(name, data, progress=progress)), "upload")

@@ -115,6 +115,7 @@ class BotApi:
     calls: list[Call]
     messages: dict[tuple[int, int], BotMessage]
     files: dict[str, tuple[str, bytes]]
+    bytes_served: int
     webhook: dict[str, Any] | None
     _updates: list[dict]
     _msg_ids: dict[int, itertools.count]
@@ -203,13 +204,21 @@ class BotApi:
         self._observe(call)
         return web.json_response({"ok": True, "result": result})
 
-    async def _download(self, request: web.Request) -> web.Response:
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        """The file's bytes, streamed in pieces (counted in `bytes_served`) like a real server."""
         if request.match_info["token"] != self.token:
             return web.Response(status=401)
         path = request.match_info["path"]
         for fpath, data in list(self.files.values()):
             if fpath == path:
-                return web.Response(body=data)
+                resp = web.StreamResponse()
+                resp.content_length = len(data)
+                await resp.prepare(request)
+                for i in range(0, len(data), 65536):
+                    await resp.write(data[i:i + 65536])
+                    self.bytes_served += len(data[i:i + 65536])
+                await resp.write_eof()
+                return resp
         return web.Response(status=404)
 
     async def _m_getMe(self, p: dict) -> dict:
@@ -310,7 +319,9 @@ class BotApi:
         if file_id not in self.files:
             raise ApiError(400, "Bad Request: invalid file_id")
         path, data = self.files[file_id]
-        return {"file_id": file_id, "file_unique_id": f"U{file_id}", "file_size": len(data), "file_path": path}
+        size = getattr(self, "claimed_sizes", {}).get(file_id, len(data))
+        return {"file_id": file_id, "file_unique_id": f"U{file_id}", "file_path": path,
+                **({"file_size": size} if size else {})}
 
     async def _m_getMyCommands(self, p: dict) -> list:
         return []

@@ -46,6 +46,8 @@ class FakeTelegram(BotApi):
         self.calls: list[Call] = []
         self.messages: dict[tuple[int, int], BotMessage] = {}
         self.files: dict[str, tuple[str, bytes]] = {}
+        self.claimed_sizes: dict[str, int] = {}
+        self.bytes_served = 0  # file bytes written to downloading clients
         self.webhook: dict[str, Any] | None = None
         self.faults: list[tuple[str | None, str, float]] = []  # (method or None, kind, arg)
         # Called (on the server's thread; keep them quick) with every answered call: a benchmark
@@ -186,14 +188,19 @@ class FakeTelegram(BotApi):
         return msg
 
     def document(self, name: str, data: bytes, *, caption: str = "", mime: str = "text/plain",
-                 **kw: Any) -> dict:
-        """Push a document upload; the bytes are served by getFile + /file/bot<token>/<path>."""
+                 claimed_size: int | None = None, **kw: Any) -> dict:
+        """Push a document upload; the bytes are served by getFile + /file/bot<token>/<path>.
+        `claimed_size`: the size the message and getFile state (0: none), as a lying client would."""
         with self._lock:
             n = len(self.files) + 1
             file_id = f"DOC{n}"
             self.files[file_id] = (f"documents/file_{n}_{name}", data)
+            if claimed_size is not None:
+                self.claimed_sizes[file_id] = claimed_size
         doc = {"file_id": file_id, "file_unique_id": f"U{file_id}", "file_name": name,
-               "mime_type": mime, "file_size": len(data)}
+               "mime_type": mime, "file_size": len(data) if claimed_size is None else claimed_size}
+        if not doc["file_size"]:
+            del doc["file_size"]
         extra: dict[str, Any] = {"document": doc}
         if caption:
             extra["caption"] = caption
