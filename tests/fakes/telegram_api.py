@@ -9,6 +9,7 @@ import math
 import re
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from html import unescape
 from typing import Any
@@ -88,6 +89,9 @@ class RateLimits:
     per_chat_burst: int = 3
     overall_per_sec: float = 30.0
     group_per_min: float = 20.0
+    # Sliding windows instead of buckets for the overall and group limits: at most `overall_per_sec` in
+    # any sliding second and `group_per_min` in any sliding minute, counted when each call arrives.
+    sliding: bool = False
 
 
 class _Bucket:
@@ -104,6 +108,19 @@ class _Bucket:
             return 0.0
         return (1 - self.tokens) / self.rate
 
+
+
+class _Window:
+    """Arrival times of the last `period` seconds; full at `limit`."""
+
+    def __init__(self, limit: float, period: float) -> None:
+        self.limit, self.period, self.times = limit, period, deque()
+
+    def wait(self, now: float) -> float:
+        """0 when a call may arrive now, else seconds until the oldest leaves the window."""
+        while self.times and self.times[0] <= now - self.period:
+            self.times.popleft()
+        return 0.0 if len(self.times) < self.limit else self.times[0] + self.period - now
 
 
 class BotApi:
@@ -139,6 +156,8 @@ class BotApi:
         if limits is None or method not in SENDING:
             return
         chat = params.get("chat_id")
+        if limits.sliding:
+            return self._window_check(limits, chat)
         checks = [("all", limits.overall_per_sec, limits.overall_per_sec),
                   (("chat", chat), limits.per_chat_per_sec, limits.per_chat_burst)]
         if isinstance(chat, int) and chat < 0:
@@ -149,6 +168,24 @@ class BotApi:
                 if wait:
                     retry = max(1, math.ceil(wait))
                     raise ApiError(429, f"Too Many Requests: retry after {retry}", retry)
+
+    def _window_check(self, limits: RateLimits, chat: Any) -> None:
+        """Sliding windows for the overall and group limits (checked together, counted only when all
+        pass), the per-chat bucket as usual."""
+        now = time.monotonic()
+        with self._lock:
+            windows = [self._buckets.setdefault("window-all", _Window(limits.overall_per_sec, 1.0))]
+            if isinstance(chat, int) and chat < 0:
+                windows.append(self._buckets.setdefault(("window-group", chat), _Window(limits.group_per_min, 60.0)))
+            wait = max(w.wait(now) for w in windows)
+            if not wait:
+                wait = self._buckets.setdefault(("chat", chat), _Bucket(limits.per_chat_per_sec,
+                                                                        limits.per_chat_burst)).take()
+            if wait:
+                retry = max(1, math.ceil(wait))
+                raise ApiError(429, f"Too Many Requests: retry after {retry}", retry)
+            for w in windows:
+                w.times.append(now)
 
     # ----- the API -------------------------------------------------------------------------
     async def _params(self, request: web.Request) -> dict[str, Any]:
