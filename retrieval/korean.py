@@ -1,9 +1,8 @@
-"""Kiwi: sentence offsets and the content terms BM25 and the answerers share.
+"""Kiwi, once per process: sentence offsets and the content terms BM25 and the answerers share.
 
-Two instances, each behind its own lock: one for questions, one for indexing (`for_ingest()`). A Kiwi
-call holds its lock for as long as it runs, and splitting a 5 MB one-line upload took tens of seconds:
-with one shared instance every question waited for it. Indexing also hands Kiwi long lines in pieces,
-so no single call runs long.
+A Kiwi call holds its lock, and the GIL, for as long as it runs: splitting a 5 MB one-line upload in one
+call froze every question for tens of seconds. So long lines reach Kiwi in bounded pieces (questions get
+the lock between them), and large indexing batches run in a worker process (ingest/worker.py).
 """
 
 from __future__ import annotations
@@ -12,8 +11,6 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from functools import lru_cache
 
 from bm25s.stopwords import STOPWORDS_EN
@@ -41,7 +38,7 @@ _SPACE = re.compile(r"\s+")
 
 
 class _Analyzer:
-    """One Kiwi instance, loaded on first use (its bundled model, ~2 s), and the lock its calls take."""
+    """The Kiwi instance, loaded on first use (its bundled model, ~2 s), and the lock its calls take."""
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -57,23 +54,12 @@ class _Analyzer:
         return self._kiwi
 
 
-_QUESTIONS, _INGEST = _Analyzer(), _Analyzer()
-_current: ContextVar[_Analyzer] = ContextVar("kiwi_analyzer", default=_QUESTIONS)
-
-
-@contextmanager
-def for_ingest() -> Iterator[None]:
-    """Within this block (in this thread or task), Kiwi calls use the indexing instance."""
-    token = _current.set(_INGEST)
-    try:
-        yield
-    finally:
-        _current.reset(token)
+_KIWI = _Analyzer()
 
 
 def kiwi():
-    """The Kiwi instance of the current context (questions' unless inside `for_ingest()`)."""
-    return _current.get().kiwi()
+    """The process's Kiwi instance."""
+    return _KIWI.kiwi()
 
 
 def normalize(text: str) -> str:
@@ -92,9 +78,8 @@ def squash(text: str) -> str:
 
 def tokens(text: str):
     """Kiwi tokens of `text` (already normalized if the caller wants that)."""
-    analyzer = _current.get()
-    with analyzer.lock:
-        return analyzer.kiwi().tokenize(text)
+    with _KIWI.lock:
+        return _KIWI.kiwi().tokenize(text)
 
 
 _PHRASE_TAGS = {"NNG", "NNP", "NR", "SN", "SL", "SH", "XR"}
@@ -139,14 +124,13 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Sentence (start, end) offsets into `text`, never crossing a line break."""
     spans: list[tuple[int, int]] = []
     pos = 0
-    analyzer = _current.get()
     for line in text.split("\n"):
         if line.strip():
             sents = []
             for offset, piece in _pieces(line):
                 if piece.strip():
-                    with analyzer.lock:  # per piece: whoever else shares this instance gets a turn
-                        sents += [(offset + s.start, offset + s.end) for s in analyzer.kiwi().split_into_sents(piece)]
+                    with _KIWI.lock:  # per piece: a question waiting for Kiwi gets a turn in between
+                        sents += [(offset + s.start, offset + s.end) for s in _KIWI.kiwi().split_into_sents(piece)]
             for s_start, s_end in sents:
                 start, end = pos + s_start, pos + s_end
                 while start < end and text[start].isspace():

@@ -48,41 +48,18 @@ def test_is_mostly_hangul():
     assert not is_mostly_hangul("1234 ?!")
 
 
-def test_indexing_has_its_own_kiwi_so_questions_never_wait_for_an_upload():
-    import threading
-    from datetime import datetime
-
-    from retrieval import korean
-    from retrieval.ingest.indexer import article_records
-    from retrieval.models import Article
-
-    article = Article(id="big", title="큰 기사", text="서울시는 새 정책을 발표했다. " * 50)
-    asked: list[list[str]] = []
-    with korean._INGEST.lock:  # an upload's analysis is running
-        question = threading.Thread(target=lambda: asked.append(terms("서울시는 무엇을 발표했나?")))
-        indexing = threading.Thread(target=article_records, args=(article, datetime.now().isoformat()))
-        question.start()
-        indexing.start()
-        question.join(20)
-        assert asked and "서울시" in asked[0]  # answered while the indexing instance was busy
-        indexing.join(0.3)
-        assert indexing.is_alive()  # indexing waits for its own instance, and only for that
-    indexing.join(30)
-    assert not indexing.is_alive()
-
-
 def test_a_long_line_reaches_kiwi_in_bounded_pieces(monkeypatch):
     from retrieval import korean
 
     seen: list[int] = []
-    real = korean._QUESTIONS.kiwi()
+    real = korean._KIWI.kiwi()
 
     class Recording:
         def split_into_sents(self, text):
             seen.append(len(text))
             return real.split_into_sents(text)
 
-    monkeypatch.setattr(korean._QUESTIONS, "_kiwi", Recording())
+    monkeypatch.setattr(korean._KIWI, "_kiwi", Recording())
     line = "끝나지 않는 긴 문장이 이어지며 " * 4000
     spans = sentence_spans(line)
     assert max(seen) <= korean.LINE_PIECE and len(seen) > 10

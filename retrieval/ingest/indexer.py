@@ -13,7 +13,7 @@ import numpy as np
 from ..index.embeddings import Embedder
 from ..index.search import Snapshot
 from ..index.store import Records, VectorStore
-from ..korean import for_ingest, terms
+from ..korean import terms
 from .worker import in_worker
 from ..models import Article, IngestReport
 from .chunking import chunk_article
@@ -31,11 +31,9 @@ def article_hash(article: Article) -> str:
 
 
 def article_records(article: Article, indexed_at: str) -> Records:
-    """The chunk records of one article, with the metadata citations and BM25 need. Kiwi's indexing
-    instance does the work, so questions never wait for an upload's analysis."""
-    with for_ingest():
-        chunks = chunk_article(article)
-        terms_of = [terms(f"{article.title}\n{c.text}" if c.position == 0 else c.text) for c in chunks]
+    """The chunk records of one article, with the metadata citations and BM25 need."""
+    chunks = chunk_article(article)
+    terms_of = [terms(f"{article.title}\n{c.text}" if c.position == 0 else c.text) for c in chunks]
     digest = article_hash(article)
     metas: list[dict[str, Any]] = []
     for c, chunk_terms in zip(chunks, terms_of):
