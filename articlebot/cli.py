@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -17,6 +18,8 @@ from .settings import Settings, load_settings
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+ArticleOpt = Annotated[Optional[str], typer.Option(
+    "--article", metavar="ID", help="Answer from this article only (ids: `articlebot articles`).")]
 
 
 def _settings() -> Settings:
@@ -70,14 +73,15 @@ def run() -> None:
 
 
 @app.command()
-def chat() -> None:
+def chat(article: ArticleOpt = None) -> None:
     """Chat in the terminal: one question per line (piped input works; EOF ends)."""
     from .compose import build_answerer
     from .terminal import chat as run_chat
 
     settings = _settings()
     service = _service(settings)
-    run_chat(build_answerer(settings, service).ask, settings.history_turns)
+    service.require_article(article)  # an unknown id fails before the first question, not on each
+    run_chat(partial(build_answerer(settings, service).ask, article_id=article), settings.history_turns)
 
 
 @app.command()
@@ -157,6 +161,7 @@ def ask(
     history: Annotated[Optional[Path], typer.Option(help="JSON file: [{role, content}, ...].")] = None,
     as_json: JsonOpt = False,
     jsonl: Annotated[bool, typer.Option("--jsonl", help='Read {"q", "history"} lines from stdin.')] = False,
+    article: ArticleOpt = None,
 ) -> None:
     """Answer one question (or many with --jsonl) from the indexed articles, with citations."""
     from .compose import build_answerer
@@ -165,7 +170,9 @@ def ask(
     if not jsonl and not question:
         raise typer.BadParameter("give a QUESTION, or --jsonl with questions on stdin")
     settings = _settings()
-    answerer = build_answerer(settings, _service(settings)).ask
+    service = _service(settings)
+    service.require_article(article)
+    answerer = partial(build_answerer(settings, service).ask, article_id=article)
     if jsonl:
         for line in sys.stdin:
             if line.strip():

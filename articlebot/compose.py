@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from bot.config import BotConfig
 from retrieval.answer.offline import OfflineAnswerer
+from retrieval.answer.suggest import Suggester
 from retrieval.base import Answerer
 from retrieval.index.embeddings import Embedder, make_embedder
 from retrieval.index.store import VectorStore, make_client
@@ -65,6 +66,12 @@ def build_answerer(settings: Settings, service: ArticleService, breaker: Any = N
         return OfflineAnswerer(service)
     # Imported here: the offline path never pays for loading langchain.
     from retrieval.llm.chain import LLMAnswerer
+
+    return LLMAnswerer(service, _llm_factory(settings), retries=settings.llm_retries, timeout=settings.llm_timeout,
+                       breaker=breaker or make_breaker(settings))
+
+
+def _llm_factory(settings: Settings):
     from retrieval.llm.client import chat_model
 
     assert settings.openai_api_key is not None  # llm_enabled says so
@@ -74,8 +81,20 @@ def build_answerer(settings: Settings, service: ArticleService, breaker: Any = N
         return chat_model(model=settings.llm_model, api_key=key, base_url=settings.openai_base_url,
                           timeout=settings.llm_timeout)
 
-    return LLMAnswerer(service, make_llm, retries=settings.llm_retries, timeout=settings.llm_timeout,
-                       breaker=breaker or make_breaker(settings))
+    return make_llm
+
+
+def build_suggester(settings: Settings, service: ArticleService, answerer: Answerer) -> Suggester | None:
+    """Suggested questions (None when switched off): written by the model when there is one, else made
+    from the article's sentences; either way only those `answerer` answers are offered."""
+    if not settings.suggestions:
+        return None
+    if not settings.llm_enabled:
+        return Suggester(service, answerer)
+    from retrieval.llm.suggest import LLMQuestions
+
+    return Suggester(service, answerer, LLMQuestions(_llm_factory(settings), retries=settings.llm_retries,
+                                                     timeout=settings.llm_timeout))
 
 
 def bot_config(settings: Settings) -> BotConfig:
@@ -88,7 +107,8 @@ def bot_config(settings: Settings) -> BotConfig:
         allowed_user_ids=tuple(settings.allowed_user_ids), allowed_chat_ids=tuple(settings.allowed_chat_ids),
         allow_private_urls=settings.allow_private_urls, history_turns=settings.history_turns,
         user_rate_per_minute=settings.user_rate_per_minute, max_upload_bytes=settings.max_upload_bytes,
-        connect_retries=settings.telegram_connect_retries, stats_retention_days=settings.stats_retention_days,
+        suggestions=settings.suggestions, connect_retries=settings.telegram_connect_retries,
+        stats_retention_days=settings.stats_retention_days,
     )
 
 
@@ -104,7 +124,8 @@ def run_bot(settings: Settings) -> None:
     protect_token(config.token)
     service = build_service(settings)
     breaker = make_breaker(settings)
-    app = build_application(config, service, build_answerer(settings, service, breaker),
+    answerer = build_answerer(settings, service, breaker)
+    app = build_application(config, service, answerer, suggester=build_suggester(settings, service, answerer),
                             llm_state=breaker.state if breaker else None)
     # Telegram first: a rejected token or a dead network is said before a minute of indexing. The loop
     # is set as current, so run_polling/run_webhook go on in it with the connection made here.

@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     user_rate_per_minute: int = Field(20, ge=1)
     max_upload_bytes: int = Field(5_000_000, ge=1000)
     stats_retention_days: float = Field(90.0, gt=0)
+    suggestions: bool = True  # suggested-question buttons after /start, a choice and each answer
 
     @field_validator("admin_ids", "allowed_user_ids", "allowed_chat_ids", mode="before")
     @classmethod

@@ -63,7 +63,10 @@ def bot_process(cfg: dict[str, Any]) -> None:
     service.open()
     settings = load_settings(telegram_bot_token=cfg["token"], telegram_api_url=cfg["telegram_url"],
                              data_dir=data / "bot", openai_api_key="bench", openai_base_url=cfg["openai_url"],
-                             llm_model="fake-model")
+                             llm_model="fake-model",
+                             # Off, so the figures stay comparable with the README's table (measured before
+                             # suggested questions existed); their cost is one cached list per article.
+                             suggestions=False)
     out_lock = threading.Lock()
 
     def emit(kind: str, payload: Any) -> None:

@@ -167,13 +167,6 @@ async def upload(update: Update, context: Ctx) -> None:
 
 
 @admin_only
-async def articles(update: Update, context: Ctx) -> None:
-    """/articles: the indexed articles with their ids."""
-    items = await asyncio.to_thread(deps(context).service.articles)
-    await reply_html(update.effective_message, texts.articles_list(items))
-
-
-@admin_only
 async def remove(update: Update, context: Ctx) -> None:
     """/remove ID: drop one article; the index swaps atomically without it."""
     # The whole rest of the message: an id stored before ids were checked may hold spaces.
@@ -206,7 +199,6 @@ async def publish_commands(app: Application) -> None:
 
 
 def register(app: Application) -> None:
-    for name, fn in (("reload", reload), ("add", add), ("articles", articles), ("remove", remove),
-                     ("stats", stats)):
+    for name, fn in (("reload", reload), ("add", add), ("remove", remove), ("stats", stats)):
         app.add_handler(CommandHandler(name, fn, filters=NEW))
     app.add_handler(MessageHandler(NEW & filters.ChatType.PRIVATE & filters.Document.ALL, upload))

@@ -10,11 +10,12 @@ from collections.abc import Callable
 
 from telegram.ext import Application
 
+from retrieval.answer.suggest import Suggester
 from retrieval.base import Answerer
 from retrieval.redact import redact_credentials
 from retrieval.service import ArticleService
 
-from . import admin, handlers
+from . import admin, choose, handlers
 from .access import Access, UserRateLimit
 from .config import BotConfig
 from .context import KEY, Deps
@@ -22,6 +23,7 @@ from .conversation import Conversations
 from .flood import FloodLimiter
 from .polling import UpdatesRequest
 from .retention import keep_pruning
+from .scope import Catalog
 from .storage import BotStore
 
 log = logging.getLogger(__name__)
@@ -78,8 +80,10 @@ def file_url(api_url: str) -> str:
 
 
 def build_application(config: BotConfig, service: ArticleService, answerer: Answerer, *,
-                      store: BotStore | None = None, llm_state: Callable[[], str] | None = None) -> Application:
-    """The Application with every handler attached; not started. Tests pass their own answerer."""
+                      store: BotStore | None = None, suggester: Suggester | None = None,
+                      llm_state: Callable[[], str] | None = None) -> Application:
+    """The Application with every handler attached; not started. Tests pass their own answerer (and
+    suggester: by default suggestions are made offline and checked with `answerer`)."""
     builder = (Application.builder().token(config.token)
                .concurrent_updates(CONCURRENT_UPDATES)
                .connection_pool_size(API_CONNECTIONS).pool_timeout(POOL_TIMEOUT)
@@ -91,10 +95,16 @@ def build_application(config: BotConfig, service: ArticleService, answerer: Answ
     app = builder.build()
     store = store or BotStore(config.data_dir / "bot.sqlite3")
     access = Access(config.admin_ids, config.allowed_user_ids, config.allowed_chat_ids)
+    if not config.suggestions:
+        suggester = None
+    elif suggester is None:  # offline questions, kept only when `answerer` answers them
+        suggester = Suggester(service, answerer)
+    catalog = Catalog(service, store, suggester)
     conversations = Conversations(answerer, store, config.history_turns,
-                                  UserRateLimit(config.user_rate_per_minute), access.is_admin)
-    app.bot_data[KEY] = Deps(config, service, store, access, conversations, llm_state)
+                                  UserRateLimit(config.user_rate_per_minute), access.is_admin, catalog)
+    app.bot_data[KEY] = Deps(config, service, store, access, conversations, catalog, llm_state)
     handlers.register(app)
+    choose.register(app)
     admin.register(app)
     app.add_error_handler(handlers.on_error)
     return app
@@ -124,4 +134,5 @@ async def _post_shutdown(app: Application) -> None:
     if pruning is not None:
         pruning.cancel()
         await asyncio.gather(pruning, return_exceptions=True)
+    await app.bot_data[KEY].catalog.close()
     app.bot_data[KEY].store.close()

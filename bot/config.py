@@ -18,5 +18,6 @@ class BotConfig:
     history_turns: int = 6
     user_rate_per_minute: int = 20
     max_upload_bytes: int = 5_000_000
+    suggestions: bool = True  # suggested-question buttons after /start, a choice and each answer
     stats_retention_days: float = 90.0  # /stats events older than this are dropped in the background
     connect_retries: int = -1  # reaching Telegram at start: retries after the first attempt; < 0: keep trying

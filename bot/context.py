@@ -12,6 +12,7 @@ from retrieval.service import ArticleService
 from .access import Access
 from .config import BotConfig
 from .conversation import Conversations
+from .scope import Catalog
 from .storage import BotStore
 
 KEY = "articlebot"
@@ -24,6 +25,7 @@ class Deps:
     store: BotStore
     access: Access
     conversations: Conversations
+    catalog: Catalog
     llm_state: Callable[[], str] | None = None  # the LLM circuit breaker's state, for /stats
 
 

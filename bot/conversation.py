@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from contextlib import aclosing
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -19,6 +20,9 @@ from .access import RateLimited, UserRateLimit
 from .render import answer_html, split_html
 from .storage import BotStore
 from .streaming import AnswerReply, keep_typing
+
+if TYPE_CHECKING:  # scope imports texts, which imports this module
+    from .scope import Catalog
 
 log = logging.getLogger(__name__)
 SOURCES_PREFIX = "src:"
@@ -39,12 +43,14 @@ class Question:
     private: bool = True
     thread_id: int | None = None
     received: float = field(default_factory=time.monotonic)
+    article_id: str | None = None  # a question button's own article
+    from_button: bool = False  # asked by pressing a button: standalone, shown above its answer
 
 
-def sources_button(answer_id: int | None) -> InlineKeyboardMarkup | None:
+def sources_row(answer_id: int | None) -> list[list[InlineKeyboardButton]]:
     if answer_id is None:
-        return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton("📚 Sources", callback_data=f"{SOURCES_PREFIX}{answer_id}")]])
+        return []
+    return [[InlineKeyboardButton("📚 Sources", callback_data=f"{SOURCES_PREFIX}{answer_id}")]]
 
 
 class Conversations:
@@ -52,8 +58,9 @@ class Conversations:
     another; a second question in the same chat is refused (Busy) instead of racing the first."""
 
     def __init__(self, answerer: Answerer, store: BotStore, history_turns: int,
-                 limit: UserRateLimit | None = None, exempt: Callable[[int | None], bool] = lambda _: False) -> None:
-        self.answerer, self.store = answerer, store
+                 limit: UserRateLimit | None = None, exempt: Callable[[int | None], bool] = lambda _: False,
+                 catalog: Catalog | None = None) -> None:
+        self.answerer, self.store, self.catalog = answerer, store, catalog
         self.keep = 2 * history_turns  # a turn here is one exchange: a question and its answer
         self.limit, self.exempt = limit, exempt
         self._inflight: dict[int, asyncio.Task[Answer]] = {}
@@ -121,9 +128,15 @@ class Conversations:
         reply = AnswerReply(bot, q.chat_id, q.message_id, private=q.private, thread_id=q.thread_id)
         try:
             history = self.store.history(q.chat_id, self.keep)
+            scope = None
+            if self.catalog is not None:
+                scope = await asyncio.to_thread(self.catalog.resolve, q.chat_id, q.text, q.article_id)
+            article_id = scope.article_id if scope is not None else q.article_id
             answer: Answer | None = None
             streamed = ""
-            async with aclosing(self.answerer.astream(q.text, history)) as stream:
+            # A button's question stands alone (and was checked that way): no history to reinterpret it.
+            async with aclosing(self.answerer.astream(q.text, [] if q.from_button else history,
+                                                      article_id=article_id)) as stream:
                 async for item in stream:
                     if isinstance(item, str):
                         streamed += item
@@ -138,7 +151,19 @@ class Conversations:
             # the exchange must be in the history and the chat free by then (else "still answering").
             self.store.add_exchange(q.chat_id, q.text, answer, self.keep)
             self._release(q.chat_id)
-            await reply.finish(split_html(answer_html(answer)), sources_button(answer_id))
+            if self.catalog is None or scope is None:
+                rows = sources_row(answer_id)
+                await reply.finish(split_html(answer_html(answer)), InlineKeyboardMarkup(rows) if rows else None)
+            else:
+                parts = split_html(self.catalog.answer_html(q.text if q.from_button else "", scope, answer))
+                rows = sources_row(answer_id) + self.catalog.others_rows(q.chat_id, scope, q.text)
+                asked = [t.content for t in history if t.role == "user"] + [q.text]
+
+                async def send(markup: InlineKeyboardMarkup | None):
+                    return (await reply.finish(parts, markup))[-1]
+
+                about = await asyncio.to_thread(self.catalog.suggestion_articles, scope, answer)
+                await self.catalog.send(q.chat_id, send, rows, about, asked)
             latency = (time.monotonic() - q.received) * 1000
             self.store.record(q.user_id, q.chat_id, "answer", answer, latency)
             log.info("answered in chat %s: mode=%s answerable=%s %.0f ms", q.chat_id, answer.mode,

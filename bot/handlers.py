@@ -6,7 +6,7 @@ import asyncio
 import logging
 from functools import partial
 
-from telegram import Message, MessageEntity, ReplyParameters, Update
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, MessageEntity, ReplyParameters, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
@@ -28,6 +28,7 @@ from .context import deps
 from .conversation import SOURCES_PREFIX, Question
 from .render import sources_html
 from .replies import reply_html, retrying
+from .scope import Scope
 
 log = logging.getLogger(__name__)
 Ctx = ContextTypes.DEFAULT_TYPE
@@ -55,9 +56,17 @@ async def gate(update: Update, context: Ctx) -> None:
 async def start(update: Update, context: Ctx) -> None:
     """/start: which articles the bot knows and how to ask."""
     d = deps(context)
-    articles = await asyncio.to_thread(d.service.articles)  # may open the index on first use
+    articles = await asyncio.to_thread(d.catalog.articles)  # may open the index on first use
+    focus, _ = await asyncio.to_thread(d.catalog.focus, update.effective_chat.id)
     admin = d.access.is_admin(update.effective_user.id if update.effective_user else None)
-    await reply_html(update.effective_message, texts.welcome(articles, admin))
+    message = update.effective_message
+
+    async def send(markup: InlineKeyboardMarkup | None) -> Message:
+        return await retrying(partial(message.reply_html, texts.welcome(articles, admin, focus), do_quote=True,
+                                      reply_markup=markup, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+
+    scope = Scope(focus.id if focus else None, focused=focus is not None)
+    await d.catalog.send(message.chat.id, send, [], await asyncio.to_thread(d.catalog.suggestion_articles, scope))
 
 
 async def help_command(update: Update, context: Ctx) -> None:

@@ -26,13 +26,20 @@ def attr(text: str) -> str:
     return html.escape(text, quote=True)
 
 
+def _web(url: str) -> bool:
+    # An article's url is data: a javascript: or tg: link from an uploaded file must not become a link,
+    # and Telegram refuses odd ones. \Z, not $: $ also matches before a final newline.
+    return bool(re.match(r"https?://\S+\Z", url or "", re.IGNORECASE))
+
+
 def link(url: str, label: str = "link") -> str:
-    """' — <a href=…>label</a>' for a web address; '' for anything else (an article's url is data: a
-    javascript: or tg: link from an uploaded file must not become a link, and Telegram refuses odd ones)."""
-    # \Z, not $: $ also matches before a final newline, and "https://x\n" is no web address.
-    if not re.match(r"https?://\S+\Z", url or "", re.IGNORECASE):
-        return ""
-    return f' — <a href="{attr(without_userinfo(url))}">{esc(label)}</a>'
+    """' — <a href=…>label</a>' for a web address; '' for anything else."""
+    return f' — <a href="{attr(without_userinfo(url))}">{esc(label)}</a>' if _web(url) else ""
+
+
+def title_link(title: str, url: str) -> str:
+    """The title, itself the link when the article has a web address."""
+    return f'<a href="{attr(without_userinfo(url))}">{esc(title)}</a>' if _web(url) else esc(title)
 
 
 def answer_html(answer: Answer) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 from .answer.extractive import CorpusStats, ExtractiveAnswerer
 from .answer.followup import condense
@@ -47,6 +48,7 @@ class ArticleService:
         self.max_fetch_bytes = max_fetch_bytes
         self._snap: Snapshot | None = None
         self._stats: CorpusStats | None = None
+        self._catalog: tuple[str, list[ArticleInfo]] | None = None
         self._write = threading.RLock()
 
     # ----- reading -------------------------------------------------------------------------
@@ -88,27 +90,35 @@ class ArticleService:
         stats = CorpusStats([str(m.get("terms", "")).split() for m in snap.records.metas], snap.records.texts)
         self._snap, self._stats = snap, stats
 
-    def search(self, query: str, k: int | None = None, extra_terms: list[str] | None = None) -> list[Passage]:
-        """Hybrid search over the active index."""
-        return self.searcher.search(self.snapshot(), query, k or self.top_k, extra_terms)
+    def search(self, query: str, k: int | None = None, extra_terms: list[str] | None = None,
+               article_id: str | None = None) -> list[Passage]:
+        """Hybrid search over the active index (one article's passages only when `article_id` is set)."""
+        snap = self.snapshot()
+        self.require_article(article_id)
+        return self.searcher.search(snap, query, k or self.top_k, extra_terms, article_id)
 
-    def retrieve(self, question: str, history: Sequence[Turn] = ()) -> tuple[str, list[str], list[Passage], dict]:
-        """(standalone question, borrowed terms, passages, timings) for a question in a conversation."""
+    def retrieve(self, question: str, history: Sequence[Turn] = (), article_id: str | None = None
+                 ) -> tuple[str, list[str], list[Passage], dict]:
+        """(standalone question, borrowed terms, passages, timings) for a question in a conversation;
+        with `article_id`, every passage (carried ones too) comes from that article."""
         question = validate_question(question)
         t0 = time.perf_counter()
         cond = condense(question, list(history))
         snap = self.snapshot()
-        passages = self.searcher.search(snap, cond.standalone, self.top_k, cond.context_terms)
+        self.require_article(article_id)
+        passages = self.searcher.search(snap, cond.standalone, self.top_k, cond.context_terms, article_id)
         seen = {p.chunk_id for p in passages}
         for cid in cond.carried_chunk_ids:
             if cid in snap.row and cid not in seen:
-                passages.append(snap.passage(snap.row[cid]))
+                p = snap.passage(snap.row[cid])
+                if article_id is None or p.article_id == article_id:
+                    passages.append(p)
         return cond.standalone, cond.context_terms, passages, {"retrieve": (time.perf_counter() - t0) * 1000}
 
-    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
-        """Answer from the articles only, with citations; the offline extractive answerer."""
+    def ask(self, question: str, history: Sequence[Turn] = (), article_id: str | None = None) -> Answer:
+        """Answer from the articles (or the one article `article_id`) only, with citations; offline."""
         t0 = time.perf_counter()
-        standalone, context, passages, timings = self.retrieve(question, history)
+        standalone, context, passages, timings = self.retrieve(question, history, article_id)
         t1 = time.perf_counter()
         qvec = self.embedder.embed_query(standalone)
         answer = self.extractive.answer(question.strip(), standalone, context, qvec, passages, self._stats)
@@ -118,9 +128,13 @@ class ArticleService:
         return answer
 
     def articles(self) -> list[ArticleInfo]:
-        """Indexed articles in index order."""
+        """Indexed articles in index order (computed once per index version: the bot asks on every answer)."""
+        snap = self.snapshot()
+        cached = self._catalog
+        if cached is not None and cached[0] == snap.collection:
+            return [replace(a) for a in cached[1]]
         out: dict[str, ArticleInfo] = {}
-        for m in self.snapshot().records.metas:
+        for m in snap.records.metas:
             aid = str(m.get("article_id"))
             if aid in out:
                 out[aid].chunks += 1
@@ -128,7 +142,20 @@ class ArticleService:
                 out[aid] = ArticleInfo(aid, str(m.get("title", "")), 1, str(m.get("source", "")),
                                        str(m.get("indexed_at", "")), str(m.get("url", "")),
                                        str(m.get("published", "")))
-        return list(out.values())
+        self._catalog = (snap.collection, list(out.values()))
+        return [replace(a) for a in out.values()]
+
+    def require_article(self, article_id: str | None) -> None:
+        """ArticleNotFound unless `article_id` is None or an indexed article."""
+        if article_id is not None and not any(a.id == article_id for a in self.articles()):
+            raise ArticleNotFound(f"no article with id {article_id!r}")
+
+    def article_passages(self, article_id: str) -> list[Passage]:
+        """One article's passages in reading order (what suggested questions are made from)."""
+        self.require_article(article_id)
+        snap = self.snapshot()
+        rows = [i for i, m in enumerate(snap.records.metas) if m.get("article_id") == article_id]
+        return sorted((snap.passage(i) for i in rows), key=lambda p: p.position)
 
     # ----- writing -------------------------------------------------------------------------
     def _load(self, sources: Sequence[str], allow_private: bool = True) -> Loaded:

@@ -71,7 +71,7 @@ async def test_admin_commands_from_anyone_else_are_refused_and_change_nothing(tm
             await tg.wait("sendMessage", from_bot(USER, "답변"))
             before_index, before_db = index_state(service), db_dump(bot_dir / "bot.sqlite3")
             bot_name = tg.username
-            commands = ["/reload", f"/add {url}", "/articles", f"/remove {DEFAULT_ID}", "/stats", "/RELOAD",
+            commands = ["/reload", f"/add {url}", f"/remove {DEFAULT_ID}", "/stats", "/RELOAD",
                         f"/reload@{bot_name}", f"/remove@{bot_name} {DEFAULT_ID}"]
 
             refusals = 0

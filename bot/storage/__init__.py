@@ -8,15 +8,16 @@ directly on the event loop; a lock makes the one connection safe for the worker 
 from __future__ import annotations
 
 from .answers import AnswersTable
+from .choices import ChoicesTable
 from .db import Database
 from .events import EventsTable
 from .history import HistoryTable
 from .updates import UpdatesTable
 
 
-class BotStore(HistoryTable, AnswersTable, UpdatesTable, EventsTable, Database):
-    """History, answers behind the Sources button, handled updates and stats; `path=":memory:"` for
-    throwaway use."""
+class BotStore(HistoryTable, AnswersTable, ChoicesTable, UpdatesTable, EventsTable, Database):
+    """History, answers behind the Sources button, each chat's chosen article and question buttons, handled
+    updates and stats; `path=":memory:"` for throwaway use."""
 
 
 __all__ = ["BotStore"]

@@ -70,13 +70,19 @@ class HybridSearcher:
         self.dense_weight = dense_weight
         self.candidates = candidates
 
-    def scores(self, snap: Snapshot, query: str, extra_terms: list[str] | None = None) -> np.ndarray:
-        """A fused score per chunk row of `snap` (higher is better, at most 1)."""
+    def scores(self, snap: Snapshot, query: str, extra_terms: list[str] | None = None,
+               article_id: str | None = None) -> np.ndarray:
+        """A fused score per chunk row of `snap` (higher is better, at most 1); with `article_id`, rows of
+        other articles score -inf and the article's own rows are normalized among themselves."""
         n = len(snap)
         q_terms = terms(query) + list(extra_terms or [])
         lexical = snap.bm25.scores(q_terms)
+        outside = None
+        if article_id is not None:
+            outside = np.array([m.get("article_id") != article_id for m in snap.records.metas], dtype=bool)
+            lexical[outside] = 0.0
         dense = np.zeros(n, dtype=np.float32)
-        hits = self.store.query(snap.collection, self.embedder.embed_query(query), self.candidates)
+        hits = self.store.query(snap.collection, self.embedder.embed_query(query), self.candidates, article_id)
         rows = [(snap.row[cid], sim) for cid, sim in hits if cid in snap.row]
         if rows:
             sims = np.array([s for _, s in rows], dtype=np.float32)
@@ -88,15 +94,16 @@ class HybridSearcher:
         # The lexical share shrinks with how much of the question the best BM25 match explains: an English
         # question over Korean articles matches a stray word or two (or nothing), and then dense decides.
         lex_share = (1 - self.dense_weight) * snap.bm25.coverage(q_terms, best)
-        if lex_share == 0:
-            return dense
-        return (1 - lex_share) * dense + lex_share * (lexical / best)
+        fused = dense if lex_share == 0 else (1 - lex_share) * dense + lex_share * (lexical / best)
+        if outside is not None:
+            fused[outside] = -np.inf
+        return fused
 
-    def search(self, snap: Snapshot, query: str, k: int = 5,
-               extra_terms: list[str] | None = None) -> list[Passage]:
-        """The top `k` passages for `query`."""
+    def search(self, snap: Snapshot, query: str, k: int = 5, extra_terms: list[str] | None = None,
+               article_id: str | None = None) -> list[Passage]:
+        """The top `k` passages for `query` (from one article only when `article_id` is set)."""
         if len(snap) == 0:
             return []
-        fused = self.scores(snap, query, extra_terms)
-        order = np.argsort(-fused, kind="stable")[:k]
+        fused = self.scores(snap, query, extra_terms, article_id)
+        order = [i for i in np.argsort(-fused, kind="stable")[:k] if np.isfinite(fused[i])]
         return [snap.passage(int(i), float(fused[i])) for i in order]

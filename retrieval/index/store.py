@@ -170,15 +170,17 @@ class VectorStore:
 
         self._call(run)
 
-    def query(self, name: str, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
-        """Nearest chunks as (id, cosine similarity)."""
+    def query(self, name: str, vector: np.ndarray, n: int, article_id: str | None = None) -> list[tuple[str, float]]:
+        """Nearest chunks as (id, cosine similarity); only one article's chunks when `article_id` is set."""
 
         def run(client):
             col = client.get_collection(name, embedding_function=None)
             count = col.count()
             if count == 0:
                 return []
-            res = col.query(query_embeddings=[vector], n_results=min(n, count), include=["distances"])
+            where = {"article_id": article_id} if article_id is not None else None
+            res = col.query(query_embeddings=[vector], n_results=min(n, count), where=where,
+                            include=["distances"])
             return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
 
         return self._call(run)
