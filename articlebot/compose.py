@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import secrets
@@ -51,15 +52,24 @@ def build_service(settings: Settings) -> ArticleService:
     )
 
 
-def build_answerer(settings: Settings, service: ArticleService) -> Answerer:
-    """The LLM chain when an API key is set, else the offline extractive answerer."""
+def make_breaker(settings: Settings) -> Any:
+    """The LLM circuit breaker (a CircuitBreaker), or None offline; shared by the answerer and /stats."""
+    if not settings.llm_enabled:
+        return None
+    from retrieval.llm.breaker import CircuitBreaker  # the offline path never loads langchain
+
+    return CircuitBreaker(settings.llm_breaker_failures, settings.llm_breaker_cooldown)
+
+
+def build_answerer(settings: Settings, service: ArticleService, breaker: Any = None) -> Answerer:
+    """The LLM chain when an API key is set (behind `breaker`, or a new one), else the offline answerer."""
     if not settings.llm_enabled:
         return OfflineAnswerer(service)
     # Imported here: the offline path never pays for loading langchain.
     from retrieval.llm.chain import LLMAnswerer
 
     return LLMAnswerer(service, _llm_factory(settings), retries=settings.llm_retries, timeout=settings.llm_timeout,
-                       entailment=settings.llm_entailment)
+                       entailment=settings.llm_entailment, breaker=breaker or make_breaker(settings))
 
 
 def _llm_factory(settings: Settings):
@@ -102,6 +112,8 @@ def bot_config(settings: Settings) -> BotConfig:
         default_language=settings.default_language,
         conversation_expiry_minutes=settings.conversation_expiry_minutes,
         daily_questions=settings.daily_questions_per_user, daily_llm_tokens=settings.daily_llm_tokens_per_user,
+        connect_retries=settings.telegram_connect_retries,
+        stats_retention_days=settings.stats_retention_days,
     )
 
 
@@ -111,20 +123,29 @@ def run_bot(settings: Settings) -> None:
     from telegram import Update
 
     from bot.app import build_application, protect_token
+    from bot.startup import connect
 
-    from .health import serve_health
+    from .health import breaker_check, serve_health
 
     config = bot_config(settings)
     protect_token(config.token)
     log = logging.getLogger(__name__)
     log.info("data dir %s (settings from the environment and %s)", settings.data_dir.resolve(), env_file())
     service = build_service(settings)
+    breaker = make_breaker(settings)
+    answerer = build_answerer(settings, service, breaker)
+    app = build_application(config, service, answerer, suggester=build_suggester(settings, service, answerer),
+                            llm_state=breaker.state if breaker else None)
+    # Telegram first: a rejected token or a dead network is said before a minute of indexing. The loop
+    # is set as current, so run_polling/run_webhook go on in it with the connection made here.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    loop.run_until_complete(connect(app, config.connect_retries))
     report = service.open()  # index before taking questions, so the first one does not wait
     if report is not None:
         log.info("indexed: %s", report.summary())
-    answerer = build_answerer(settings, service)
-    app = build_application(config, service, answerer, suggester=build_suggester(settings, service, answerer))
-    serve_health(settings, service)  # a daemon thread: it ends with the process
+    # A daemon thread: it ends with the process. /healthz fails while the LLM breaker is open.
+    serve_health(settings, service, **({"llm": breaker_check(breaker)} if breaker else {}))
     line, fields = startup_line(settings, service)
     log.info(line, extra=fields)
     if settings.webhook_url:

@@ -96,6 +96,18 @@ def index_check(service: Any) -> Check:
     return check
 
 
+def breaker_check(breaker: Any) -> Check:
+    """Healthy unless the LLM circuit breaker is open (questions then get only offline answers)."""
+
+    def check() -> str:
+        state = breaker.state()
+        if state.startswith("open"):
+            raise RuntimeError(f"LLM circuit breaker {state}")
+        return state
+
+    return check
+
+
 def serve_health(settings: Any, service: Any, **checks: Check) -> HealthServer | None:
     """Start the server the settings ask for (ARTICLEBOT_METRICS_PORT=0: none), with the index check."""
     if not settings.metrics_port:

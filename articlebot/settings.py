@@ -95,12 +95,18 @@ class Settings(BaseSettings):
     llm_entailment: bool = Field(
         True, description="Claims the citation check cannot decide in code go to the LLM in one yes/no call per "
                           "answer; off, they are dropped.")
+    llm_breaker_failures: int = Field(
+        3, ge=1, description="Failed LLM calls in a row that open the circuit: questions then get the offline answer at once.")
+    llm_breaker_cooldown: float = Field(
+        60.0, gt=0, description="Seconds of offline answers after the circuit opens, before the LLM is tried again.")
 
     telegram_bot_token: SecretStr | None = Field(
         None, validation_alias="TELEGRAM_BOT_TOKEN",
         description="The token from @BotFather; without it `articlebot run` opens the terminal chat.")
     telegram_api_url: str | None = Field(
         None, description="Bot API base URL (a local Bot API server); default Telegram's.")
+    telegram_connect_retries: int = Field(
+        -1, ge=-1, description="Retries reaching Telegram at start (with backoff, a log line each); -1: keep trying.")
     webhook_url: str | None = Field(None, description="Public HTTPS URL for webhook mode; unset means long polling.")
     webhook_listen: str = Field("127.0.0.1", description="Address the webhook server listens on.")
     webhook_port: int = Field(8443, ge=1, le=65535, description="Port the webhook server listens on.")
@@ -129,6 +135,8 @@ class Settings(BaseSettings):
     daily_llm_tokens_per_user: int = Field(
         0, ge=0, description="LLM tokens (prompt + completion) each user may use per UTC day; 0: no limit.")
     max_upload_bytes: int = Field(5_000_000, ge=1000, description="Largest page or upload /add accepts.")
+    stats_retention_days: float = Field(
+        90.0, gt=0, description="Days of usage events kept for /stats; older ones are deleted in the background.")
     suggestions: bool = Field(
         True, description="Suggested-question buttons after /start, after choosing an article and after each answer.")
 

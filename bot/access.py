@@ -14,9 +14,10 @@ from retrieval.errors import ArticlebotError
 class RateLimited(ArticlebotError):
     """This user asked more questions in the last minute than the limit allows."""
 
-    def __init__(self, retry_after: float) -> None:
+    def __init__(self, retry_after: float, told: bool = False) -> None:
         super().__init__(f"too many questions; try again in {retry_after:.0f} s")
-        self.retry_after = retry_after
+        # told: the user already heard "too fast" in this window; a spammer gets one notice, not one each.
+        self.retry_after, self.told = retry_after, told
 
 
 class OverBudget(ArticlebotError):
@@ -80,6 +81,7 @@ class UserRateLimit:
     def __init__(self, per_minute: int, window: float = 60.0) -> None:
         self.per_minute, self.window = per_minute, window
         self._seen: dict[int, deque[float]] = {}
+        self._told: dict[int, float] = {}  # user -> when the window frees up again (told until then)
         self._pruned = time.monotonic()
 
     def check(self, user_id: int) -> None:
@@ -89,12 +91,15 @@ class UserRateLimit:
         while times and now - times[0] >= self.window:
             times.popleft()
         if len(times) >= self.per_minute:
-            raise RateLimited(self.window - (now - times[0]))
+            told = self._told.get(user_id, 0.0) > now
+            self._told[user_id] = times[0] + self.window
+            raise RateLimited(self.window - (now - times[0]), told)
         times.append(now)
         if now - self._pruned >= self.window:  # once a window, forget idle users: memory follows active ones
             self._pruned = now
             for uid in [u for u, t in self._seen.items() if not t or now - t[-1] >= self.window]:
                 del self._seen[uid]
+            self._told = {u: t for u, t in self._told.items() if t > now}
 
 
 def addressed_text(message: Message, bot_id: int, username: str) -> str | None:

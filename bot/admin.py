@@ -10,6 +10,7 @@ import asyncio
 import functools
 import logging
 import re
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -31,6 +32,7 @@ from retrieval.models import IngestReport
 from . import metrics, texts
 from .access import DailyBudget
 from .context import KEY, LIMITER_KEY, deps
+from .download import TooLarge, download_capped
 from .handlers import NEW, lang
 from .markup import esc
 from .replies import is_not_modified, reply_html
@@ -155,10 +157,15 @@ async def upload(update: Update, context: Ctx) -> None:
         await reply_html(update.effective_message, texts.UPLOAD_TOO_LARGE(said, mb=limit // 1_000_000))
         return
     file = await doc.get_file()
-    data = bytes(await asyncio.wait_for(file.download_as_bytearray(), DOWNLOAD_TIMEOUT))
-    if len(data) > limit:  # file_size is only what the client claimed
-        await reply_html(update.effective_message, texts.UPLOAD_TOO_LARGE(said, mb=limit // 1_000_000))
-        return
+    # file_size is only what the client claimed: the download itself stops at the limit.
+    with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
+        path = Path(tmp) / "file"
+        try:
+            await asyncio.wait_for(download_capped(file, path, limit, DOWNLOAD_TIMEOUT), DOWNLOAD_TIMEOUT)
+        except TooLarge:
+            await reply_html(update.effective_message, texts.UPLOAD_TOO_LARGE(said, mb=limit // 1_000_000))
+            return
+        data = await asyncio.to_thread(path.read_bytes)  # at most `limit` bytes
     _background(context, update, _index_job(
         update.effective_message, texts.ADDING, said,
         lambda progress: d.service.ingest_document(name, data, progress=progress), "upload"), "upload")
@@ -167,10 +174,12 @@ async def upload(update: Update, context: Ctx) -> None:
 @admin_only
 async def remove(update: Update, context: Ctx) -> None:
     """/remove ID: drop one article; the index swaps atomically without it."""
-    if not context.args:
+    # The whole rest of the message: an id stored before ids were checked may hold spaces.
+    parts = (update.effective_message.text or "").split(maxsplit=1)
+    if len(parts) < 2:
         await reply_html(update.effective_message, texts.REMOVE_USAGE(lang(update, context)))
         return
-    info = await asyncio.to_thread(deps(context).service.remove, context.args[0])
+    info = await asyncio.to_thread(deps(context).service.remove, parts[1].strip())
     await reply_html(update.effective_message, texts.REMOVED(lang(update, context), id=esc(info.id),
                                                              title=esc(info.title), chunks=info.chunks))
 
@@ -197,8 +206,9 @@ async def stats(update: Update, context: Ctx) -> None:
     usage = d.store.stats(time.time() - seconds if seconds else None)
     limits = (d.config.daily_questions, d.config.daily_llm_tokens)
     budget = (*limits, d.store.users_at_limit(DailyBudget.day_start(), *limits, exempt=sorted(d.access.admins)))
+    llm = texts.llm_state(d.llm_state(), said) if d.llm_state else ""
     await reply_html(update.effective_message, texts.stats(usage, said, window.strip(),
-                                                           limiter.stats() if limiter else None, budget))
+                                                           limiter.stats() if limiter else None, budget) + llm)
 
 
 async def publish_commands(app: Application) -> None:

@@ -6,11 +6,13 @@ import asyncio
 import logging
 import re
 import time
+from collections.abc import Callable
 
 from telegram.ext import Application
 
 from retrieval.answer.suggest import Suggester
 from retrieval.base import Answerer
+from retrieval.redact import redact_credentials
 from retrieval.service import ArticleService
 
 from . import admin, choose, handlers
@@ -20,6 +22,8 @@ from .context import KEY, LIMITER_KEY, Deps
 from .conversation import Conversations
 from . import metrics
 from .flood import FloodLimiter
+from .polling import UpdatesRequest
+from .retention import keep_pruning
 from .scope import Catalog
 from .storage import BotStore
 
@@ -33,10 +37,12 @@ CONCURRENT_UPDATES = 1024
 # connection (a syscall each) on every request: under load that was a third of the bot's CPU.
 API_CONNECTIONS = 32
 POOL_TIMEOUT = 10.0  # waiting for a free connection (the request was not sent yet) is not a failure
+PRUNING = "articlebot.pruning"  # bot_data key of the background task that applies the stats retention
 
 
 class RedactSecret(logging.Filter):
-    """Replace a secret (the bot token: httpx and PTB put it in request URLs) in every log record."""
+    """Replace a secret (the bot token: httpx and PTB put it in request URLs) in every log record, and
+    hide credentials written into any URL (`/add http://user:pass@host/`) while at it."""
 
     def __init__(self, secret: str) -> None:
         super().__init__()
@@ -47,11 +53,11 @@ class RedactSecret(logging.Filter):
         # and all) into that same dict, so a handler that formats later (a buffer, an error tracker) would
         # see the token in args that were clean when logged.
         message = record.getMessage()
-        record.msg, record.args = message.replace(self.secret, "<token>"), ()
+        record.msg, record.args = redact_credentials(message.replace(self.secret, "<token>")), ()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text and self.secret in record.exc_text:
-            record.exc_text = record.exc_text.replace(self.secret, "<token>")
+        if record.exc_text:
+            record.exc_text = redact_credentials(record.exc_text.replace(self.secret, "<token>"))
         return True
 
 
@@ -75,13 +81,15 @@ def file_url(api_url: str) -> str:
 
 
 def build_application(config: BotConfig, service: ArticleService, answerer: Answerer, *,
-                      store: BotStore | None = None, suggester: Suggester | None = None) -> Application:
+                      store: BotStore | None = None, suggester: Suggester | None = None,
+                      llm_state: Callable[[], str] | None = None) -> Application:
     """The Application with every handler attached; not started. Tests pass their own answerer (and
     suggester: by default suggestions are made offline and checked with `answerer`)."""
     builder = (Application.builder().token(config.token)
                .concurrent_updates(CONCURRENT_UPDATES)
                .connection_pool_size(API_CONNECTIONS).pool_timeout(POOL_TIMEOUT)
-               .rate_limiter(limiter := FloodLimiter(max_retries=3))
+               .get_updates_request(UpdatesRequest(connection_pool_size=1))
+               .rate_limiter(limiter := FloodLimiter())
                .post_init(_post_init).post_shutdown(_post_shutdown))
     if config.api_url:
         builder = builder.base_url(config.api_url.rstrip("/")).base_file_url(file_url(config.api_url))
@@ -97,7 +105,7 @@ def build_application(config: BotConfig, service: ArticleService, answerer: Answ
                                   UserRateLimit(config.user_rate_per_minute), access.is_admin, catalog,
                                   expire_after_s=60 * config.conversation_expiry_minutes,
                                   budget=DailyBudget(store.user_usage, config.daily_questions, config.daily_llm_tokens))
-    app.bot_data[KEY] = Deps(config, service, store, access, conversations, catalog)
+    app.bot_data[KEY] = Deps(config, service, store, access, conversations, catalog, llm_state)
     app.bot_data[LIMITER_KEY] = limiter  # its counters: /stats and the Prometheus metrics
     metrics.watch_limiter(lambda: {**limiter.stats(), "queued": limiter.queued})
     handlers.register(app)
@@ -111,6 +119,8 @@ async def _post_init(app: Application) -> None:
     log.info("bot @%s is up", app.bot.username)
     # Models load lazily (tokenizer, embedder: seconds each); load them now, not on the first question.
     asyncio.get_running_loop().run_in_executor(None, _warm_up, app.bot_data[KEY].service)
+    d = app.bot_data[KEY]
+    app.bot_data[PRUNING] = asyncio.create_task(keep_pruning(d.store, d.config.stats_retention_days))
     await admin.publish_commands(app)
 
 
@@ -125,5 +135,9 @@ def _warm_up(service: ArticleService) -> None:
 
 
 async def _post_shutdown(app: Application) -> None:
+    pruning = app.bot_data.pop(PRUNING, None)
+    if pruning is not None:
+        pruning.cancel()
+        await asyncio.gather(pruning, return_exceptions=True)
     await app.bot_data[KEY].catalog.close()
     app.bot_data[KEY].store.close()

@@ -24,3 +24,5 @@ class BotConfig:
     conversation_expiry_minutes: int = 60  # of silence, after which a chat starts afresh; 0: never
     daily_questions: int = 0  # per user per UTC day (admins exempt); 0: no limit
     daily_llm_tokens: int = 0  # per user per UTC day, when an LLM answers; 0: no limit
+    stats_retention_days: float = 90.0  # /stats events older than this are dropped in the background
+    connect_retries: int = -1  # reaching Telegram at start: retries after the first attempt; < 0: keep trying

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from telegram.ext import ContextTypes
@@ -26,6 +27,7 @@ class Deps:
     access: Access
     conversations: Conversations
     catalog: Catalog
+    llm_state: Callable[[], str] | None = None  # the LLM circuit breaker's state, for /stats
 
 
 def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:

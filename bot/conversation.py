@@ -16,7 +16,7 @@ from retrieval.base import Answerer
 from retrieval.models import Answer
 
 from . import metrics, texts
-from .access import Busy, DailyBudget, UserRateLimit  # noqa: F401  (Busy lives with RateLimited; imported from here too)
+from .access import Busy, DailyBudget, RateLimited, UserRateLimit  # noqa: F401  (Busy lives with RateLimited; imported from here too)
 from .render import answer_html, split_html
 from .storage import BotStore
 from .streaming import AnswerReply, keep_typing
@@ -65,6 +65,7 @@ class Conversations:
         self.keep = 2 * history_turns  # a turn here is one exchange: a question and its answer
         self.limit, self.exempt = limit, exempt
         self._inflight: dict[int, asyncio.Task[Answer]] = {}
+        self._told_busy: set[int] = set()  # chats told "still answering" during the answer in flight
 
     def busy(self, chat_id: int) -> bool:
         return chat_id in self._inflight
@@ -81,6 +82,7 @@ class Conversations:
         """Free the chat for its next question (only if the answer in flight is the current task's)."""
         if self._inflight.get(chat_id) is asyncio.current_task():
             del self._inflight[chat_id]
+            self._told_busy.discard(chat_id)
 
     def _expired(self, chat_id: int) -> bool:
         """After a long silence the old exchange would only mislead a follow-up: start the chat afresh."""
@@ -99,13 +101,26 @@ class Conversations:
         return self.store.reset(chat_id)
 
     async def ask(self, bot: Bot, q: Question) -> Answer | None:
-        """Answer `q` in its chat; None when it was cancelled with /cancel."""
-        if q.chat_id in self._inflight:
-            raise Busy("an answer is already in progress in this chat")
+        """Answer `q` in its chat; None when it was cancelled with /cancel or refused without a word
+        (a notice was already given: one message per spammer, not one reply per message)."""
+        # The user's limit first: a flood of questions is refused as too fast, and counted, before
+        # anything else. Each refusal is said once (per window, per answer in flight), then dropped.
         if self.limit is not None and q.user_id is not None and not self.exempt(q.user_id):
-            self.limit.check(q.user_id)
+            try:
+                self.limit.check(q.user_id)
+            except RateLimited as exc:
+                if exc.told:
+                    log.info("user %s is over the rate limit (already told); message dropped", q.user_id)
+                    return None
+                raise
         if self.budget is not None and q.user_id is not None and not self.exempt(q.user_id):
             self.budget.check(q.user_id)
+        if q.chat_id in self._inflight:
+            if q.chat_id in self._told_busy:
+                log.info("chat %s is busy (already told); message dropped", q.chat_id)
+                return None
+            self._told_busy.add(q.chat_id)
+            raise Busy("an answer is already in progress in this chat")
         # Registered before the first await, so two questions arriving together cannot both start.
         task = asyncio.create_task(self._answer(bot, q), name=f"answer-{q.chat_id}")
         self._inflight[q.chat_id] = task
@@ -119,6 +134,7 @@ class Conversations:
         finally:
             if self._inflight.get(q.chat_id) is task:
                 del self._inflight[q.chat_id]
+                self._told_busy.discard(q.chat_id)
 
     async def _answer(self, bot: Bot, q: Question) -> Answer:
         typing = asyncio.create_task(keep_typing(bot, q.chat_id, q.thread_id))

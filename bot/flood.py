@@ -1,7 +1,8 @@
 """Telegram's flood limits, kept before sending: answers wait their turn, streaming previews give way.
 
-Telegram allows a bot about 30 messages a second overall, 20 a minute in a group and about one a
-second in a chat (short bursts pass), and answers a 429 with `retry_after` beyond that. PTB's
+Telegram allows a bot 30 messages in any second overall, 20 in any minute in a group and about one a
+second in a chat (short bursts pass), and answers a 429 with `retry_after` beyond that. The first two
+are sliding windows here (bot/budget.py), never exceeded; the chat's pace is a bucket previews respect. PTB's
 AIORateLimiter queues every request first come, first served, so under load the drafts and
 placeholder edits of a streaming answer (several per answer) queue ahead of the final answers and use
 most of the budget; and any 429 halts every chat. Here:
@@ -13,8 +14,9 @@ most of the budget; and any 429 halts every chat. Here:
     they are dropped at once (PreviewDropped) and the stream goes on. A placeholder or edit also
     leaves the chat's last message of a burst to the answer (bench/load.py --groups: a group answer
     is a placeholder + its final edit, so a quick follow-up's final edit met a 429 and waited 1 s);
-  * a 429 pauses that chat for `retry_after` (the message is then retried); 429s in two chats
-    within that time mean the bot's overall budget is exceeded, and everything pauses.
+  * a 429 pauses that chat for `retry_after` and the message is retried, for as long as Telegram keeps
+    asking within RETRY_FOR seconds; only then is it given up, and logged; 429s in two chats within
+    that time mean the bot's overall budget is exceeded, and everything pauses.
 Messages never wait for a chat's own budget (Telegram's per-chat limit is loose: a 429 is retried),
 but they spend it, so previews see it.
 """
@@ -30,46 +32,19 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from .budget import Bucket, Window, tracked
+
 log = logging.getLogger(__name__)
 PREVIEW = "preview"  # rate_limit_args for a streaming preview: sent only from spare budget
 NOT_MESSAGES = {"sendChatAction", "answerCallbackQuery", "getFile", "getMe", "getUpdates"}
-MAX_TRACKED = 1000  # per-group and per-chat buckets and chat pauses kept before idle ones are dropped
+MAX_TRACKED = 1000  # per-group and per-chat budgets and chat pauses kept before idle ones are dropped
+# How long one message keeps being retried while Telegram answers 429: a storm of a minute must not lose
+# an answer (a person waits for it); past this, the error handler tells the chat and the log says why.
+RETRY_FOR = 90.0
 
 
 class PreviewDropped(Exception):
     """A preview was not sent: the budget is needed for answers (not an error, not a TelegramError)."""
-
-
-class Bucket:
-    """A token bucket: `rate` per second, at most `capacity` saved up."""
-
-    def __init__(self, rate: float, capacity: float) -> None:
-        self.rate, self.capacity, self.tokens, self.at = rate, capacity, capacity, time.monotonic()
-
-    def level(self, now: float) -> float:
-        self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        return self.tokens
-
-    def wait(self, now: float) -> float:
-        """Seconds until one token is there (0: now)."""
-        return max(0.0, (1 - self.level(now)) / self.rate)
-
-    def take(self, now: float) -> None:
-        self.level(now)
-        self.tokens -= 1
-
-
-def _tracked(buckets: dict[Any, Bucket], key: Any, rate: float, capacity: float) -> Bucket:
-    """The bucket of `key`, made on first use; past MAX_TRACKED, idle ones (full again) are forgotten."""
-    bucket = buckets.get(key)
-    if bucket is None:
-        if len(buckets) >= MAX_TRACKED:
-            now = time.monotonic()
-            for k in [k for k, b in buckets.items() if b.level(now) >= b.capacity]:
-                del buckets[k]
-        bucket = buckets[key] = Bucket(rate, capacity)
-    return bucket
 
 
 def _retry_after(exc: RetryAfter) -> float:
@@ -77,29 +52,26 @@ def _retry_after(exc: RetryAfter) -> float:
 
 
 class FloodLimiter(BaseRateLimiter[str]):
-    """The bot's rate limiter (see the module docstring); `stats()` counts what it did.
+    """The bot's rate limiter (see the module docstring); `stats()` counts what it did."""
 
-    29 a second, not 30: requests reach Telegram a few milliseconds after leaving the bucket, and
-    not evenly; sending at exactly Telegram's rate, any bunching under load is a 429 (1 s lost)."""
-
-    def __init__(self, overall_per_sec: float = 29.0, group_per_min: float = 20.0, *, max_retries: int = 3,
+    def __init__(self, overall_per_sec: int = 30, group_per_min: int = 20, *, retry_for: float = RETRY_FOR,
                  reserve: float = 0.2, chat_per_sec: float = 1.0, chat_burst: float = 3.0) -> None:
-        self.overall = Bucket(overall_per_sec, overall_per_sec)
-        self.group_rate, self.group_capacity = group_per_min / 60, group_per_min
+        self.overall = Window(overall_per_sec, 1.0)
+        self.group_limit = group_per_min
         self.chat_rate, self.chat_capacity = chat_per_sec, chat_burst
-        self.max_retries = max_retries
+        self.retry_for = retry_for
         # Previews leave this share of a budget untouched, so a burst of answers goes out at once;
         # in a chat, one message: the answer's.
         self.reserve_overall, self.reserve_group = reserve * overall_per_sec, reserve * group_per_min
         self.reserve_chat = 1.0
-        self.groups: dict[Any, Bucket] = {}
+        self.groups: dict[Any, Window] = {}
         self.chats: dict[Any, Bucket] = {}
         self.paused: dict[Any, float] = {}  # chat (or None: everything) -> until (monotonic)
         self.last_429: tuple[Any, float] | None = None
         self.queued = 0  # messages waiting for the overall budget
         self._turn: asyncio.Lock | None = None
         self.counts = {"messages": 0, "previews": 0, "previews_dropped": 0, "http_429": 0, "global_pauses": 0,
-                       "waited_s": 0.0, "max_wait_s": 0.0}
+                       "given_up": 0, "waited_s": 0.0, "max_wait_s": 0.0}
 
     async def initialize(self) -> None:
         self._turn = asyncio.Lock()
@@ -113,13 +85,13 @@ class FloodLimiter(BaseRateLimiter[str]):
                 "chats_tracked": len(self.chats), "pauses_tracked": len(self.paused)}
 
     # ----- budgets -------------------------------------------------------------------------------
-    def _group(self, chat: Any) -> Bucket | None:
+    def _group(self, chat: Any) -> Window | None:
         if not (isinstance(chat, str) or isinstance(chat, int) and chat < 0):
             return None
-        return _tracked(self.groups, chat, self.group_rate, self.group_capacity)
+        return tracked(self.groups, chat, lambda: Window(self.group_limit, 60.0), MAX_TRACKED)
 
     def _chat(self, chat: Any) -> Bucket:
-        return _tracked(self.chats, chat, self.chat_rate, self.chat_capacity)
+        return tracked(self.chats, chat, lambda: Bucket(self.chat_rate, self.chat_capacity), MAX_TRACKED)
 
     def _paused(self, chat: Any, now: float) -> float:
         """Seconds this chat must still wait after a 429 (its own or the bot's)."""
@@ -140,9 +112,10 @@ class FloodLimiter(BaseRateLimiter[str]):
             log.info("flood limit: 429 in chat %s; pausing it for %.1f s", chat, wait)
         self.last_429 = (chat, now)
 
-    async def _acquire(self, chat: Any) -> None:
+    async def _acquire(self, chat: Any) -> list[Window]:
         """Wait until this message may go: its chat unpaused, its group's budget, then the overall one
-        in arrival order; the tokens are taken together, right before sending."""
+        in arrival order; the slots are taken together, right before sending, and returned: the caller
+        marks them done when the request has finished."""
         if self._turn is None:
             self._turn = asyncio.Lock()
         group = self._group(chat)
@@ -160,29 +133,31 @@ class FloodLimiter(BaseRateLimiter[str]):
                     now = time.monotonic()
                     if self._paused(chat, now) or (group and group.wait(now)):
                         continue  # paused or spent while queueing: wait again outside the queue
-                    self.overall.take(now)
-                    if group:
-                        group.take(now)
                     self._chat(chat).take(now)  # spent, not waited for: previews see it
-                    return
+                    return self._take(group)
             finally:
                 self.queued -= 1
 
-    def _spare(self, chat: Any, endpoint: str) -> bool:
-        """Whether a preview may take budget now without delaying any message."""
+    def _take(self, group: Window | None) -> list[Window]:
+        taken = [self.overall] + ([group] if group else [])
+        for window in taken:
+            window.take()
+        return taken
+
+    def _spare(self, chat: Any, endpoint: str) -> list[Window] | None:
+        """The slots for a preview when it may take budget now without delaying any message, else None."""
         now = time.monotonic()
-        if self.queued or self._paused(chat, now) or self.overall.level(now) < 1 + self.reserve_overall:
-            return False
+        if self.queued or self._paused(chat, now) or self.overall.free(now) < 1 + self.reserve_overall:
+            return None
         group = self._group(chat)
-        if group is not None and group.level(now) < 1 + self.reserve_group:
-            return False
+        if group is not None and group.free(now) < 1 + self.reserve_group:
+            return None
         own = None if endpoint == "sendMessageDraft" else self._chat(chat)  # a draft is no message in the chat
         if own is not None and own.level(now) < 1 + self.reserve_chat:
-            return False
-        for bucket in (self.overall, group, own):
-            if bucket is not None:
-                bucket.take(now)
-        return True
+            return None
+        if own is not None:
+            own.take(now)
+        return self._take(group)
 
     # ----- PTB's hook ----------------------------------------------------------------------------
     async def process_request(self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any,
@@ -196,7 +171,8 @@ class FloodLimiter(BaseRateLimiter[str]):
         except (TypeError, ValueError):
             pass  # @channelusername
         if rate_limit_args == PREVIEW or endpoint == "sendMessageDraft":
-            if not self._spare(chat, endpoint):
+            slots = self._spare(chat, endpoint)
+            if slots is None:
                 self.counts["previews_dropped"] += 1
                 raise PreviewDropped(endpoint)
             self.counts["previews"] += 1
@@ -205,9 +181,12 @@ class FloodLimiter(BaseRateLimiter[str]):
             except RetryAfter as exc:
                 self._hit_429(chat, exc)
                 raise PreviewDropped(endpoint) from exc
-        for attempt in range(self.max_retries + 1):
+            finally:
+                _done(slots)
+        first = time.monotonic()
+        while True:
             started = time.monotonic()
-            await self._acquire(chat)
+            slots = await self._acquire(chat)
             waited = time.monotonic() - started
             self.counts["waited_s"] += waited
             self.counts["max_wait_s"] = max(self.counts["max_wait_s"], waited)
@@ -217,6 +196,16 @@ class FloodLimiter(BaseRateLimiter[str]):
                 return result
             except RetryAfter as exc:
                 self._hit_429(chat, exc)
-                if attempt == self.max_retries:
+                if time.monotonic() + _retry_after(exc) - first > self.retry_for:
+                    self.counts["given_up"] += 1
+                    log.error("flood limit: gave up a %s to chat %s after %.0f s of 429s", endpoint, chat,
+                              time.monotonic() - first)
                     raise
-        raise AssertionError("unreachable")
+            finally:
+                _done(slots)
+
+
+def _done(slots: list[Window]) -> None:
+    now = time.monotonic()
+    for window in slots:
+        window.done(now)

@@ -16,6 +16,7 @@ LIMIT = 4096  # Telegram's maximum message length
 _ATOM = re.compile(r"<[^<>]*>|&#?\w+;|[\s\S]")
 _OPEN = re.compile(r"<([a-z][a-z-]*)[^<>]*>")
 _SENTENCE_END = set(".!?。…”\"')")
+QUOTE_LIMIT = 1000  # characters of an excerpt shown to a reader: a passage is evidence, not the article
 
 
 def answer_html(answer: Answer) -> str:
@@ -34,11 +35,41 @@ def draft_text(text: str) -> str:
     return text if len(text) <= LIMIT - 2 else "…" + text[-(LIMIT - 100):]
 
 
-def _mark_quote(passage: str, quote: str) -> str:
+def _clip(text: str, limit: int, keep_end: bool = False) -> str:
+    """At most `limit` characters, cut at a space near the limit when there is one, marked with …"""
+    if len(text) <= limit:
+        return text
+    if keep_end:
+        tail = text[len(text) - limit + 1:]
+        space = tail.find(" ", 0, limit // 5)
+        return "…" + (tail[space + 1:] if space >= 0 else tail)
+    head = text[:limit - 1]
+    space = head.rfind(" ", limit - limit // 5)
+    return (head[:space] if space >= 0 else head) + "…"
+
+
+def excerpt(passage: str, quote: str, limit: int = QUOTE_LIMIT) -> tuple[str, str, str]:
+    """(before, quote, after) of the passage, together at most about `limit` characters with ellipses:
+    the quote first (itself bounded), then context on both sides of it."""
     i = passage.find(quote) if quote else -1
     if i < 0:
-        return esc(passage)
-    return esc(passage[:i]) + "<b>" + esc(quote) + "</b>" + esc(passage[i + len(quote):])
+        return "", "", _clip(passage, limit)
+    shown = _clip(quote, limit)
+    room = max(0, limit - len(shown))
+    before, after = passage[:i], passage[i + len(quote):]
+    if len(shown) < len(quote):
+        before, after = ("…" if before else ""), ""
+    else:
+        after_room = max(room // 2, room - len(before))
+        after = _clip(after, after_room) if after_room else ("…" if after else "")
+        before_room = room - len(after)
+        before = _clip(before, before_room, keep_end=True) if before_room else ("…" if before else "")
+    return before, shown, after
+
+
+def _mark_quote(passage: str, quote: str) -> str:
+    before, shown, after = excerpt(passage, quote)
+    return esc(before) + (f"<b>{esc(shown)}</b>" if shown else "") + esc(after)
 
 
 def sources_html(citations: Sequence[Citation], lang: texts.Lang = "en") -> str:

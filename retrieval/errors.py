@@ -1,8 +1,14 @@
 """The small exception hierarchy every layer raises and the outer layers report."""
 
+from .redact import redact_credentials
+
 
 class ArticlebotError(Exception):
-    """Base of every error articlebot reports to a person in plain words."""
+    """Base of every error articlebot reports to a person in plain words. Its words are shown in chats
+    and logs, so credentials in any URL they quote are hidden here, once, whoever raised it."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(redact_credentials(a) if isinstance(a, str) else a for a in args))
 
 
 class SourceError(ArticlebotError):

@@ -1,16 +1,26 @@
-"""Kiwi, once per process: sentence offsets and the content terms BM25 and the answerers share."""
+"""Kiwi, once per process: sentence offsets and the content terms BM25 and the answerers share.
+
+A Kiwi call holds its lock, and the GIL, for as long as it runs: splitting a 5 MB one-line upload in one
+call froze every question for tens of seconds. So long lines reach Kiwi in bounded pieces (questions get
+the lock between them), and large indexing batches run in a worker process (ingest/worker.py).
+"""
 
 from __future__ import annotations
 
 import re
 import threading
 import unicodedata
+from collections.abc import Iterator
 from functools import lru_cache
 
 from bm25s.stopwords import STOPWORDS_EN
 
-_lock = threading.RLock()
-_kiwi = None
+# Characters of one line given to Kiwi at a time. Kiwi holds the GIL for a whole call (about 0.2 s per
+# 5,000 characters on a busy 2-core machine), stalling every other thread and the bot's event loop that
+# long; 2,000 keeps each stall short. A longer line is cut after a sentence end, else at a space, in the
+# piece's last half (ordinary paragraphs are shorter and reach Kiwi whole).
+LINE_PIECE = 2000
+_PIECE_END = re.compile(r"[.!?。][\"'’”)\]]*\s")
 
 # Content morphemes: nouns, numerals, foreign/hanja words, roots, and verb/adjective lemmas.
 _CONTENT_TAGS = {"NNG", "NNP", "NNB", "NR", "SN", "SL", "SH", "XR", "VV", "VA", "MAG", "W_SERIAL"}
@@ -27,16 +37,29 @@ _EN_STOP = set(STOPWORDS_EN) | {
 _SPACE = re.compile(r"\s+")
 
 
-def kiwi():
-    """The shared Kiwi instance (loads its bundled model on first use, ~2 s)."""
-    global _kiwi
-    if _kiwi is None:
-        with _lock:
-            if _kiwi is None:
-                from kiwipiepy import Kiwi
+class _Analyzer:
+    """The Kiwi instance, loaded on first use (its bundled model, ~2 s), and the lock its calls take."""
 
-                _kiwi = Kiwi()
-    return _kiwi
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self._kiwi = None
+
+    def kiwi(self):
+        if self._kiwi is None:
+            with self.lock:
+                if self._kiwi is None:
+                    from kiwipiepy import Kiwi
+
+                    self._kiwi = Kiwi()
+        return self._kiwi
+
+
+_KIWI = _Analyzer()
+
+
+def kiwi():
+    """The process's Kiwi instance."""
+    return _KIWI.kiwi()
 
 
 def normalize(text: str) -> str:
@@ -55,8 +78,8 @@ def squash(text: str) -> str:
 
 def tokens(text: str):
     """Kiwi tokens of `text` (already normalized if the caller wants that)."""
-    with _lock:
-        return kiwi().tokenize(text)
+    with _KIWI.lock:
+        return _KIWI.kiwi().tokenize(text)
 
 
 _PHRASE_TAGS = {"NNG", "NNP", "NR", "SN", "SL", "SH", "XR"}
@@ -83,16 +106,33 @@ def noun_phrases(text: str) -> list[str]:
     return [p for p in dict.fromkeys(out) if p.lower() not in QUESTION_WORDS]
 
 
+def _pieces(line: str, size: int = LINE_PIECE) -> Iterator[tuple[int, str]]:
+    """(offset, piece) of a line, each piece at most `size` characters, cut after a sentence end or else
+    a space in the piece's last half, else hard."""
+    pos = 0
+    while len(line) - pos > size:
+        half = pos + size // 2
+        ends = [m.end() for m in _PIECE_END.finditer(line, half, pos + size)]
+        space = line.rfind(" ", half, pos + size)
+        cut = ends[-1] if ends else space + 1 if space >= 0 else pos + size
+        yield pos, line[pos:cut]
+        pos = cut
+    yield pos, line[pos:]
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Sentence (start, end) offsets into `text`, never crossing a line break."""
     spans: list[tuple[int, int]] = []
     pos = 0
     for line in text.split("\n"):
         if line.strip():
-            with _lock:
-                sents = kiwi().split_into_sents(line)
-            for s in sents:
-                start, end = pos + s.start, pos + s.end
+            sents = []
+            for offset, piece in _pieces(line):
+                if piece.strip():
+                    with _KIWI.lock:  # per piece: a question waiting for Kiwi gets a turn in between
+                        sents += [(offset + s.start, offset + s.end) for s in _KIWI.kiwi().split_into_sents(piece)]
+            for s_start, s_end in sents:
+                start, end = pos + s_start, pos + s_end
                 while start < end and text[start].isspace():
                     start += 1
                 while end > start and text[end - 1].isspace():
@@ -105,10 +145,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 @lru_cache(maxsize=4096)
 def _terms_cached(text: str) -> tuple[str, ...]:
-    with _lock:
-        tokens = kiwi().tokenize(normalize(text))
     out: list[str] = []
-    for t in tokens:
+    for t in tokens(normalize(text)):
         if t.tag not in _CONTENT_TAGS and not t.tag.startswith("W_"):
             continue
         form = t.lemma if t.tag in ("VV", "VA") else t.form

@@ -20,6 +20,7 @@ from .index.store import VectorStore
 from .ingest import indexer
 from .ingest.sources import Loaded, is_url, load_source, parse_document
 from .models import Answer, ArticleInfo, IngestReport, Passage, Turn
+from .redact import redact_credentials
 
 MAX_QUESTION_CHARS = 1000
 # Sources recorded for uploaded files: there is nothing to read again on reload.
@@ -220,7 +221,7 @@ class ArticleService:
         return loaded.unique()
 
     def _commit(self, current: Snapshot | None, target, progress, loaded: Loaded) -> IngestReport:
-        report = IngestReport(articles=len(loaded.articles), failures=list(loaded.problems),
+        report = IngestReport(articles=len(loaded.articles), failures=[redact_credentials(p) for p in loaded.problems],
                               article_ids=[a.id for a in loaded.articles])
         snap, report = indexer.commit(self.store, self.embedder, current, target, progress, report)
         t0 = time.perf_counter()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import re
 import shutil
 import time
 from contextlib import asynccontextmanager
@@ -139,3 +142,38 @@ async def test_remove_and_stats(tmp_path, service):
         await say(tg, "/remove", ADMIN, "Usage")
         await say(tg, f"/remove {DEFAULT_ID}", ADMIN, "Removed")
     assert service.articles() == []
+
+
+async def test_remove_works_for_ids_stored_before_ids_were_checked(tmp_path, service, monkeypatch):
+    from retrieval.ingest import sources
+
+    odd = ["old id with spaces", "<b>bold</b>&co"]
+    with monkeypatch.context() as m:  # an index written by an older version took any id
+        m.setattr(sources, "_ID_OK", re.compile(r".+"))
+        lines = [json.dumps({"id": i, "text": "부산항 물동량이 사상 최대를 기록했다. " * 3}, ensure_ascii=False) for i in odd]
+        service.ingest_document("old.jsonl", "\n".join(lines).encode())
+    assert set(odd) <= {a.id for a in service.articles()}
+    async with admin_bot(tmp_path, service) as (tg, _):
+        for article_id in odd:
+            await say(tg, f"/remove {article_id}", ADMIN, "Removed")
+    assert not set(odd) & {a.id for a in service.articles()}
+
+
+async def test_stats_events_older_than_the_retention_are_dropped_in_the_background(tmp_path, service):
+    from bot.storage import BotStore
+
+    store = BotStore(tmp_path / "bot.sqlite3")
+    now = time.time()
+    for days_ago, user in ((200, 1), (91, 2), (89, 3), (0, 4)):
+        store.record(user, user, "error")
+        store._q("UPDATE events SET created=? WHERE id=(SELECT MAX(id) FROM events)", (now - days_ago * 86400,))
+    assert store.stats()["users"] == 4
+    with FakeTelegram() as tg:
+        async with running_bot(bot_settings(tg, tmp_path / "bot", stats_retention_days=90), service,
+                               ScriptedAnswerer(service), store=store):
+            for _ in range(100):
+                if store.stats()["users"] == 2:
+                    break
+                await asyncio.sleep(0.05)
+            stats = (await say(tg, "/stats", ADMIN, "Usage")).params["text"]
+    assert "Users: 2" in stats and "Errors: 2" in stats, stats

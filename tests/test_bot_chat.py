@@ -218,6 +218,32 @@ async def test_allow_list_and_per_user_rate_limit(tmp_path, service):
             await ask(tg, Q1, chat=ADMIN)
 
 
+async def test_a_spammer_gets_one_busy_notice_and_one_rate_notice_not_one_reply_each(tmp_path, service):
+    answerer = ScriptedAnswerer(service, delay=2.0)
+    async with chatting(tmp_path, service, answerer, user_rate_per_minute=5) as (tg, _, _):
+        for i in range(30):
+            tg.message(f"{Q1} {i}")
+        await tg.wait("sendMessage", from_bot(USER, "답변"), timeout=10)
+        # Two other users in a group: the chat is busy once, whoever asks.
+        for user in (2001, 2002, 2001):
+            tg.message(f"@articlebot_test_bot {Q1}", user_id=user, chat_id=GROUP, chat_type="group")
+        await tg.wait("sendMessage", from_bot(GROUP, "답변"), timeout=10)
+        await asyncio.sleep(0.5)
+        texts = [m.text for m in tg.sent(USER)]
+        assert sum("still answering" in t for t in texts) == 1, texts
+        assert sum("faster than I can" in t for t in texts) == 1, texts
+        assert len(texts) == 3 and len(answerer.calls) == 2, texts  # the answer, the two notices; one group answer
+        group = [m.text for m in tg.sent(GROUP)]
+        assert sum("still answering" in t for t in group) == 1 and len(group) == 2, group
+        # The next answer in flight may be told once again.
+        since = tg.mark()
+        tg.message("새 질문", user_id=2001, chat_id=GROUP, chat_type="group", reply_to=tg.sent(GROUP)[-1].message_id)
+        await tg.wait("sendChatAction", from_bot(GROUP), since=since)
+        since = tg.mark()
+        tg.message(f"@articlebot_test_bot {Q1}", user_id=2002, chat_id=GROUP, chat_type="group")
+        await tg.wait("sendMessage", from_bot(GROUP, "still answering"), since=since, timeout=5)
+
+
 async def test_start_help_and_the_command_menus(tmp_path, service):
     async with chatting(tmp_path, service) as (tg, _, _):
         _, start = await ask(tg, "/start", contains="article(s)")

@@ -46,6 +46,17 @@ def test_fake_server_enforces_per_chat_group_and_overall_limits():
         assert overall[:5] == [200] * 5 and overall.count(429) >= 1
 
 
+def test_fake_server_in_sliding_mode_counts_any_second_and_any_minute():
+    with FakeTelegram(rate_limits=RateLimits(sliding=True, per_chat_burst=100, per_chat_per_sec=100)) as tg:
+        first = [_send(tg, chat).status_code for chat in range(1, 31)]
+        assert first.count(200) == 30 and _send(tg, 99).status_code == 429  # a bucket would refill a little
+        time.sleep(1.05)
+        assert _send(tg, 99).status_code == 200  # the first second has slid out
+        group = [_send(tg, -100777).status_code for _ in range(21)]
+        assert group.count(200) == 20 and group[-1] == 429
+        assert _send(tg, -100777).json()["parameters"]["retry_after"] >= 55  # the window is a whole minute
+
+
 def test_fake_server_injects_faults_on_demand():
     with FakeTelegram() as tg:
         tg.fail_next("sendMessage", status=502)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from fakes.bot_harness import USER, bot_settings, from_bot, running_bot
-from fakes.openai_server import FakeOpenAI, cite, fake_openai, is_rewrite  # noqa: F401 (fixture)
+from fakes.openai_server import FakeOpenAI, Reply, cite, fake_openai, is_rewrite  # noqa: F401 (fixture)
 from fakes.telegram_server import FakeTelegram
 
 from articlebot.compose import build_answerer
@@ -83,3 +84,37 @@ async def test_markdown_from_the_model_reaches_telegram_as_html(tmp_path, servic
             text = final.params["text"]
             assert "**" not in text and "<b>18개 기업</b>" in text and "\n• 참여기업 중" in text and "[1]" in text
             assert all("**" not in c.params["text"] for c in tg.calls_to("sendMessageDraft", USER))
+
+
+async def test_an_llm_outage_opens_the_circuit_answers_at_once_then_tries_again(tmp_path, service, fake_openai):
+    from articlebot.compose import make_breaker
+
+    fake_openai.handler = lambda body: Reply(status=500, delay=0.3)  # every call fails, a little slowly
+    with FakeTelegram() as tg:
+        settings = _llm_settings(tg, fake_openai, tmp_path).model_copy(
+            update={"llm_breaker_failures": 2, "llm_breaker_cooldown": 2.0})
+        breaker = make_breaker(settings)
+        answerer = build_answerer(settings, service, breaker)
+
+        async def ask(chat: int) -> str:
+            since = tg.mark()
+            tg.message(Q, user_id=chat)
+            call = await tg.wait("sendMessage", lambda c: c.params.get("chat_id") == chat and "reply_markup" in c.params,
+                                 since=since, timeout=30)
+            return call.params["text"]
+
+        async with running_bot(settings, service, answerer, llm_state=breaker.state):
+            for chat in (USER, USER + 1):
+                assert "HTTP 500" in await ask(chat)
+            calls = len(fake_openai.chat_requests)
+            paused = await ask(USER + 2)
+            assert "paused" in paused and "81" in paused  # the extractive answer, with the note
+            assert len(fake_openai.chat_requests) == calls  # ... without calling the LLM at all
+            tg.message("/stats", user_id=900)
+            stats = await tg.wait("sendMessage", from_bot(900, "Usage"))
+            assert "LLM circuit breaker: open" in stats.params["text"]
+
+            await asyncio.sleep(2.1)  # the cool-down: the next question tries the LLM again, and it is back
+            fake_openai.handler = cite("스타트업 81개")
+            assert "[1]" in await ask(USER + 3) and len(fake_openai.chat_requests) == calls + 1
+            assert breaker.state() == "closed"

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from bot.access import Access, RateLimited, UserRateLimit
 from bot.storage import BotStore
-from bot.render import LIMIT, answer_html, esc, sources_html, split_html
+from bot.render import LIMIT, QUOTE_LIMIT, answer_html, esc, excerpt, link, sources_html, split_html
 from retrieval.models import Answer, Citation
 
 KO = "서울시는 AI 서울테크시티를 조성한다. 양재동 부지는 20만㎡ 규모다! 정말인가? "
@@ -40,6 +40,27 @@ def test_sources_show_title_link_and_expandable_excerpt_with_quote_in_bold():
     assert '<a href="https://example.com/a?x=1&amp;y=&quot;2&quot;">link</a>' in html
     assert "<b>조성한다.</b>" in html and "제목 1 &lt;b&gt;&amp;" in html
     _visible(html)
+
+
+def test_links_are_web_addresses_to_the_very_end():
+    assert link("https://example.com/a")
+    for bad in ("https://example.com/a\n", "https://example.com/a\nfoo", "javascript:alert(1)", "tg://x", ""):
+        assert link(bad) == "", bad
+
+
+@pytest.mark.parametrize("before,quote,after", [
+    (0, 200, 0), (5000, 300, 5000), (0, 60_000, 0), (40_000, 50, 0), (0, 50, 40_000), ("words", 900, "words")])
+def test_a_quote_shown_to_readers_is_bounded_with_an_ellipsis(before, quote, after):
+    def text(n):
+        return ("가나다라마 " * 20_000)[:n] if isinstance(n, int) else "단어 " * 400
+    b, q, a = text(before), "인용" * (quote // 2), text(after)
+    shown = excerpt(b + q + a, q)
+    assert len("".join(shown)) <= QUOTE_LIMIT + 2
+    assert shown[1] == q if len(q) <= QUOTE_LIMIT else shown[1].endswith("…")
+    if len(b + q + a) > QUOTE_LIMIT:
+        assert "…" in "".join(shown)
+    html = sources_html([Citation(1, "a1", "t", "a1#1", q, b + q + a, "")])
+    assert len(_visible(html)) < QUOTE_LIMIT + 100
 
 
 @pytest.mark.parametrize("size", [10, 4096, 4097, 6000, 20_000])

@@ -161,3 +161,26 @@ def test_any_text_chunks_exactly(paragraphs):
         assert c.text.strip() == c.text and c.text
     if text.strip(" \n\t.?!。,'\"”“…\u3000\xa0"):
         assert chunks
+
+
+@pytest.mark.parametrize("line", [
+    "가나다 라마바사, " * 4000,  # 60,000 characters: clauses, no sentence end
+    "word " * 12_000,  # spaces only
+    "가" * 60_000,  # nothing to cut at
+    ("문장은 여기서 끝난다. " * 3 + "그리고 끝나지 않는 긴 절이 이어지며 " * 200) * 5,
+])
+def test_no_chunk_exceeds_the_limit_whatever_the_line(line):
+    article = Article(id="one-line", title="한 줄", text=line.strip())
+    chunks = chunk_article(article)
+    assert chunks and max(len(c.text) for c in chunks) <= MAX_CHARS
+    assert_exact(article)
+    covered = "".join(article.text[c.start:c.end] for c in chunks)
+    assert len(covered) >= len(re.sub(r"\s", "", article.text)) // 2  # nothing dropped wholesale
+
+
+def test_a_long_sentence_is_cut_after_a_clause_then_at_a_space_then_hard():
+    clauses = "가나다라마바사아자차카타파하 " * 10 + "끝, "
+    for text, ends in [((clauses * 20).strip(), ","), (("단어 " * 400).strip(), "어"), ("가" * 2000, "가")]:
+        spans = chunk_spans(text)
+        assert all(end - start <= MAX_CHARS for start, end in spans)
+        assert all(text[start:end].endswith(ends) for start, end in spans[:-1]), [text[e - 3:e] for _, e in spans]

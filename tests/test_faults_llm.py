@@ -124,8 +124,10 @@ async def final_answer(tg: FakeTelegram, chat: int, since: int):
 
 
 def llm_settings(tg: FakeTelegram, base_url: str, tmp_path, **kw):
+    # The circuit breaker stays closed here: every question meets the fault itself (test_bot_llm.py and
+    # test_llm_breaker.py test the breaker).
     values = dict(openai_api_key="test", openai_base_url=base_url, llm_model="fake-model", llm_retries=2,
-                  llm_timeout=2.0)
+                  llm_timeout=2.0, llm_breaker_failures=10**6)
     values.update(kw)
     return bot_settings(tg, tmp_path / "bot", **values)
 

@@ -170,3 +170,37 @@ async def test_updates_are_not_processed_again_after_a_restart(tmp_path, service
     assert max(Counter(tg.delivered).values()) == 2, "... and was delivered again after the restart"
     assert_exactly_once(tg, [first, second, third], asked)
     assert [q for q, _ in third.calls] == ["다음 질문입니다"]
+
+
+async def test_replies_and_answers_outlast_a_429_storm(tmp_path, service):
+    answerer = ScriptedAnswerer(service)
+    with FakeTelegram() as tg:
+        async with running_bot(bot_settings(tg, tmp_path / "bot"), service, answerer):
+            # 429 with retry_after 2 s on the next 4 messages: the old limiter gave up
+            # after 4 tries and the reply was lost (replaced by an apology that was rate-limited too).
+            tg.flood_next("sendMessage", retry_after=2, count=4)
+            start = tg.message("/start")
+            await tg.wait("sendMessage", lambda c: c in replies_to(tg, start), timeout=BOUND)
+            tg.flood_next("sendMessage", retry_after=1, count=4)
+            await answer_of(tg, tg.message(QUESTIONS[0], user_id=CHATS[1]))
+    assert sum(c.status == 429 for c in tg.calls) == 8
+    assert not any("Telegram did not accept" in str(c.params.get("text", "")) for c in tg.calls)
+
+
+async def test_an_unreadable_update_is_skipped_once_and_polling_goes_on(tmp_path, service, caplog):
+    answerer = ScriptedAnswerer(service)
+    secret = "내 비밀번호는 hunter2"
+    with FakeTelegram() as tg:
+        async with running_bot(bot_settings(tg, tmp_path / "bot"), service, answerer):
+            polls = len(tg.calls_to("getUpdates"))
+            bad = tg.push_update({"message": {"message_id": 7, "chat": {"id": USER, "type": "private"},
+                                              "from": {"id": USER, "is_bot": False, "first_name": "U"},
+                                              "text": secret}})  # no `date`: PTB cannot parse it
+            good = tg.message(QUESTIONS[0])
+            await answer_of(tg, good)
+            await asyncio.sleep(0.5)
+            assert len(tg.calls_to("getUpdates")) - polls < 20  # PTB fetched such a batch 3,050 times in 25 s
+    said = [r for r in caplog.records if str(bad["update_id"]) in r.getMessage() and "could not be read" in r.getMessage()]
+    assert len(said) == 1 and said[0].levelname == "ERROR"
+    assert not [r for r in caplog.records if "hunter2" in r.getMessage() or "hunter2" in str(r.exc_text or "")]
+    assert [q for q, _ in answerer.calls] == [QUESTIONS[0]]

@@ -195,3 +195,15 @@ async def test_an_upload_that_fails_halfway_indexes_nothing_and_can_be_sent_agai
         embedder.ok = 10**9
         await upload(tg, "news.jsonl", data, "Added: 12 article(s)", "editMessageText")
     assert len(service.articles()) == 13
+
+
+async def test_an_upload_that_lies_about_its_size_is_cut_off_while_downloading(tmp_path, service):
+    big = b"x" * 40_000_000  # 40 MB, claimed to be 1 KB (or no size at all)
+    async with admin_chat(tmp_path, service, max_upload_bytes=1_000_000) as (tg, _):
+        for claimed in (1000, 0):
+            served = tg.bytes_served
+            await upload(tg, "huge.txt", big, "too large", claimed_size=claimed)
+            # The bot stopped reading at the limit: the rest was never sent (the old code read all 40 MB).
+            assert tg.bytes_served - served < 12_000_000, tg.bytes_served - served
+        await upload(tg, "ok.md", f"# 부산항\n\n{BODY}".encode(), "Added: 1 article(s)", method="editMessageText",
+                     claimed_size=0)

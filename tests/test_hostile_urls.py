@@ -275,3 +275,17 @@ async def test_reload_checks_url_sources_again(tmp_path, resolver, loopback_is_p
                 assert "private or local address" in reply.params["text"]
         assert len(server.seen) == 1  # the reload never connected anywhere
     assert service.snapshot().collection == before and len(service.articles()) == 2
+
+
+async def test_credentials_in_urls_never_reach_a_reply_or_a_log_line(tmp_path, pages, caplog):
+    missing = pages.url("/missing").replace("http://", "http://reader:hunter2@") + "?token=s3cr3t&page=1"
+    service = make_service(tmp_path / "data", HashEmbedder(), [DEFAULT_ARTICLE])
+    service.open()
+    with FakeTelegram() as tg:
+        async with running_bot(bot_settings(tg, tmp_path / "bot", allow_private_urls=True), service,
+                               ScriptedAnswerer(service)):
+            reply = await _admin_says(tg, f"/add {missing}", "That did not work")
+            assert "HTTP 404" in reply.params["text"] and "***" in reply.params["text"]
+    said = [str(c.params.get("text", "")) for c in tg.calls] + [r.getMessage() for r in caplog.records]
+    assert not [s for s in said if "hunter2" in s or "s3cr3t" in s]
+    assert "page=1" in reply.params["text"]  # only the secrets are hidden

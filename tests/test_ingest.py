@@ -319,3 +319,19 @@ def test_utf16_text_file_with_a_bom_is_text_not_binary(empty_service):
     report = empty_service.ingest_document("memo.txt", ("메모 제목\n" + BODY).encode("utf-16"))
     assert report.article_ids == ["memo"]
     assert "야간 도서관" in "\n".join(empty_service.snapshot().records.texts)
+
+
+def test_a_large_batch_is_analysed_in_the_worker_process_with_the_same_records():
+    import os
+
+    from retrieval.ingest import indexer, worker
+    from retrieval.models import Article
+
+    body = "서울시는 새 정책을 발표했다. 시민들은 환영했다, 그리고 질문도 많았다. " * 1500
+    articles = [Article(id=f"a{i}", title=f"기사 {i}", text=body + str(i)) for i in range(3)]
+    assert sum(len(a.text) for a in articles) >= indexer.IN_PROCESS_CHARS
+    assert worker.in_worker(os.getpid) != os.getpid()
+    here = indexer._records_of_all(articles, "now")
+    there = indexer.records_of(articles, "now")
+    assert [(r.ids, r.texts, r.metas) for r in there] == [(r.ids, r.texts, r.metas) for r in here]
+    worker.shutdown()

@@ -46,3 +46,21 @@ def test_is_mostly_hangul():
     assert is_mostly_hangul("서울관에는 AI 기업이 몇 곳?")
     assert not is_mostly_hangul("Which hotel hosted the meeting?")
     assert not is_mostly_hangul("1234 ?!")
+
+
+def test_a_long_line_reaches_kiwi_in_bounded_pieces(monkeypatch):
+    from retrieval import korean
+
+    seen: list[int] = []
+    real = korean._KIWI.kiwi()
+
+    class Recording:
+        def split_into_sents(self, text):
+            seen.append(len(text))
+            return real.split_into_sents(text)
+
+    monkeypatch.setattr(korean._KIWI, "_kiwi", Recording())
+    line = "끝나지 않는 긴 문장이 이어지며 " * 4000
+    spans = sentence_spans(line)
+    assert max(seen) <= korean.LINE_PIECE and len(seen) > 10
+    assert spans and all(line[s:e].strip() == line[s:e] for s, e in spans)

@@ -144,6 +144,16 @@ def test_jsonl_imports_good_lines_and_reports_bad_ones_by_line_number(tmp_path):
     assert "column 2" in not_json and "line 1" not in not_json, "the file's line, not the JSON parser's"
 
 
+def test_jsonl_ids_are_checked_and_a_bad_one_names_its_line():
+    ids = ["good-1", "with space", "<b>x</b>", "a" * 101, "new\nline", "한글_id.v2", "tab\tid"]
+    data = "\n".join(json.dumps({"id": i, "text": BODY}, ensure_ascii=False) for i in ids).encode()
+    loaded = parse_document("ids.jsonl", data, "upload:ids.jsonl")
+    assert [a.id for a in loaded.articles] == ["good-1", "한글_id.v2"]
+    bad = {int(re.search(r"ids\.jsonl:(\d+): ", p).group(1)) for p in loaded.problems}
+    assert bad == {2, 3, 4, 5, 7}, loaded.problems
+    assert all("bad id" in p and "letters, digits" in p for p in loaded.problems)
+
+
 def test_jsonl_with_nothing_in_it_is_reported(tmp_path):
     loaded = parse_document("x.jsonl", b"\n   \n{}\n", "upload:x.jsonl")
     assert loaded.articles == []

@@ -49,6 +49,12 @@ CREATE INDEX IF NOT EXISTS events_by_user ON events(user_id, created);
                         (since, *exempt, questions, questions, tokens, tokens))
         return int(n)
 
+    def prune_events(self, keep_days: float, now: float | None = None) -> int:
+        """Drop events older than `keep_days`; returns how many went."""
+        cutoff = (time.time() if now is None else now) - keep_days * 86400
+        with self._lock:
+            return self._db.execute("DELETE FROM events WHERE created < ?", (cutoff,)).rowcount
+
     def stats(self, since: float | None = None) -> dict[str, Any]:
         """Usage over every event, or over those at or after `since` (a time.time() value: /stats 7d)."""
         where, args = ("WHERE created >= ?", (since,)) if since is not None else ("", ())

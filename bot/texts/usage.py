@@ -9,7 +9,7 @@ from retrieval.models import IngestReport
 from ..markup import esc
 from .base import Lang, Text
 
-__all__ = ["RELOADING", "ADDING", "JOB_STOPPED", "summary", "report", "progress", "stats"]
+__all__ = ["RELOADING", "ADDING", "JOB_STOPPED", "summary", "report", "progress", "stats", "llm_state"]
 
 # Admin jobs: (in progress, done) for /reload, /add and uploads.
 RELOADING = (Text("Reloading", "다시 읽는 중"), Text("Reloaded", "다시 읽음"))
@@ -81,3 +81,11 @@ def stats(s: dict[str, Any], lang: Lang = "en", window: str = "", limiter: dict[
                  f"messages {limiter.get('messages', 0)}, previews {limiter.get('previews', 0)} "
                  f"({limiter.get('previews_dropped', 0)} dropped), 429s {limiter.get('http_429', 0)}")
     return text
+
+
+_LLM_STATE = Text("\nLLM circuit breaker: {state}", "\nLLM 회로 차단기: {state}")
+
+
+def llm_state(state: str, lang: Lang = "en") -> str:
+    """The LLM circuit breaker's state, a line under /stats (the state itself is the breaker's own words)."""
+    return _LLM_STATE(lang, state=esc(state))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 from ..korean import sentence_spans
 from ..models import Article, Chunk
@@ -10,6 +11,8 @@ from ..models import Article, Chunk
 TARGET_CHARS = 500
 MAX_CHARS = 800
 MIN_CHARS = 200
+# Where a sentence too long for a chunk may be cut, after sentence ends: a clause mark and its space.
+_CLAUSE = re.compile(r"[,;:，、；：]+\s+|\s+[-–—]\s+")
 
 
 def chunk_id(article_id: str, text: str, seen: dict[str, int]) -> str:
@@ -20,12 +23,36 @@ def chunk_id(article_id: str, text: str, seen: dict[str, int]) -> str:
     return f"{article_id}#{digest}" + (f"-{n}" if n else "")
 
 
-def _paragraph_spans(text: str) -> list[list[tuple[int, int]]]:
-    """Sentence spans grouped by line (a line is a paragraph in cleaned text)."""
+def _cut_long(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:
+    """A span no longer than `limit`, or pieces of it that are: cut after a clause mark, else at a
+    space, else hard; a cut is looked for in the last half of a piece, so pieces are never tiny."""
+    pieces: list[tuple[int, int]] = []
+    while end - start > limit:
+        window = text[start + limit // 2:start + limit]
+        clause = list(_CLAUSE.finditer(window))
+        space = window.rfind(" ")
+        cut = start + limit // 2 + (clause[-1].end() if clause else space + 1 if space >= 0 else len(window))
+        stop = cut
+        while stop > start and text[stop - 1].isspace():
+            stop -= 1
+        pieces.append((start, stop))
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    if end > start:
+        pieces.append((start, end))
+    return pieces
+
+
+def _paragraph_spans(text: str, limit: int) -> list[list[tuple[int, int]]]:
+    """Sentence spans grouped by line (a line is a paragraph in cleaned text); a sentence longer than
+    `limit` (a line with no sentence end, a table flattened to one line) comes in pieces."""
     groups: dict[int, list[tuple[int, int]]] = {}
+    line, at = 0, 0
     for start, end in sentence_spans(text):
-        para = text.count("\n", 0, start)
-        groups.setdefault(para, []).append((start, end))
+        line += text.count("\n", at, start)  # counted incrementally: a text of many lines stays linear
+        at = start
+        groups.setdefault(line, []).extend(_cut_long(text, start, end, limit))
     return [groups[k] for k in sorted(groups)]
 
 
@@ -48,6 +75,7 @@ def _split_long(sents: list[tuple[int, int]], target: int) -> list[tuple[int, in
 def chunk_spans(text: str, target: int = TARGET_CHARS, max_chars: int = MAX_CHARS,
                 min_chars: int = MIN_CHARS) -> list[tuple[int, int]]:
     """(start, end) of each chunk: short paragraphs merge up to `target`; long ones split by sentence.
+    No chunk is longer than `max_chars`, whatever the input.
 
     A chunk closes at a paragraph end once it holds `min_chars`, so a change inside one paragraph
     moves at most the chunks up to the next such boundary; overlap appears only inside a split
@@ -55,7 +83,7 @@ def chunk_spans(text: str, target: int = TARGET_CHARS, max_chars: int = MAX_CHAR
     """
     spans: list[tuple[int, int]] = []
     cur: tuple[int, int] | None = None
-    for sents in _paragraph_spans(text):
+    for sents in _paragraph_spans(text, min(target, max_chars)):
         p_start, p_end = sents[0][0], sents[-1][1]
         if p_end - p_start > max_chars:
             if cur:

@@ -14,12 +14,16 @@ from ..index.embeddings import Embedder
 from ..index.search import Snapshot
 from ..index.store import Records, VectorStore
 from ..korean import terms
+from .worker import in_worker
 from ..models import Article, IngestReport
 from .chunking import chunk_article
 
 # progress(stage, done, total): "reading sources" (from the service), "embedding" while vectors are
 # computed (0/N first, while the model loads), "writing" at the end.
 ProgressFn = Callable[[str, int, int], None]
+# Text (characters) analysed right here; more goes to the worker process. A typical article or /add is
+# below it (no process start-up to pay); a big upload, a .jsonl batch or a reload is above it.
+IN_PROCESS_CHARS = 100_000
 
 
 def article_hash(article: Article) -> str:
@@ -30,18 +34,31 @@ def article_hash(article: Article) -> str:
 def article_records(article: Article, indexed_at: str) -> Records:
     """The chunk records of one article, with the metadata citations and BM25 need."""
     chunks = chunk_article(article)
+    terms_of = [terms(f"{article.title}\n{c.text}" if c.position == 0 else c.text) for c in chunks]
     digest = article_hash(article)
     metas: list[dict[str, Any]] = []
-    for c in chunks:
+    for c, chunk_terms in zip(chunks, terms_of):
         metas.append({
             "article_id": article.id, "title": article.title, "url": article.url,
             "published": article.published, "byline": article.byline, "source": article.source,
             "indexed_at": indexed_at, "article_hash": digest, "position": c.position,
             "start": c.start, "end": c.end, "chunks": len(chunks),
             # Stored so BM25 is rebuilt at start without running Kiwi over the whole corpus again.
-            "terms": " ".join(terms(f"{article.title}\n{c.text}" if c.position == 0 else c.text)),
+            "terms": " ".join(chunk_terms),
         })
     return Records([c.id for c in chunks], [c.text for c in chunks], metas)
+
+
+def _records_of_all(articles: list[Article], indexed_at: str) -> list[Records]:
+    return [article_records(a, indexed_at) for a in articles]
+
+
+def records_of(articles: list[Article], indexed_at: str) -> list[Records]:
+    """The records of `articles`; a large batch is analysed in the worker process (worker.py): Kiwi holds
+    the GIL for each call, and minutes of it in a thread stalled every question (one waited 128 s)."""
+    if sum(len(a.text) for a in articles) < IN_PROCESS_CHARS:
+        return _records_of_all(articles, indexed_at)
+    return in_worker(_records_of_all, articles, indexed_at)
 
 
 def merge(current: Records | None, articles: Iterable[Article], *, replace_all: bool = False,
@@ -58,12 +75,15 @@ def merge(current: Records | None, articles: Iterable[Article], *, replace_all: 
     keep_ids = set() if replace_all else set(by_article) - set(incoming) - (drop or set())
     order = [aid for aid in by_article if aid in keep_ids or aid in incoming] + [
         aid for aid in incoming if aid not in by_article]
+    changed = [art for aid, art in incoming.items() if not (
+        (rows := by_article.get(aid)) and current.metas[rows[0]].get("article_hash") == article_hash(art)
+        and current.metas[rows[0]].get("source") == art.source)]
+    fresh_of = dict(zip((a.id for a in changed), records_of(changed, now)))
     for aid in order:
         rows = by_article.get(aid, [])
         art = incoming.get(aid)
-        if art is not None and not (rows and current.metas[rows[0]].get("article_hash") == article_hash(art)
-                                    and current.metas[rows[0]].get("source") == art.source):
-            fresh = article_records(art, now)
+        if art is not None and aid in fresh_of:
+            fresh = fresh_of[aid]
             out.ids += fresh.ids
             out.texts += fresh.texts
             out.metas += fresh.metas

@@ -19,6 +19,9 @@ HTML_SUFFIXES = {".html", ".htm"}
 JSONL_SUFFIXES = {".jsonl"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
 _ID_UNSAFE = re.compile(r"[^0-9A-Za-z가-힣._-]+")
+# An id given in a .jsonl line: it is typed back in /remove and shown in chats, so no spaces or markup.
+_ID_OK = re.compile(r"[\w.-]{1,100}")
+ID_RULE = "letters, digits, '_', '.' and '-' only, at most 100 characters"
 
 
 @dataclass
@@ -130,7 +133,10 @@ def from_jsonl(data: str | list[str | None], source: str) -> Loaded:
             missing = [k for k in ("id", "text") if not _field(rec, k).strip()]
             if missing:
                 raise ValueError(f"missing {', '.join(missing)}")
-            art = _article(_field(rec, "id").strip(), _field(rec, "text"), source,
+            art_id = _field(rec, "id").strip()
+            if not _ID_OK.fullmatch(art_id):
+                raise ValueError(f"bad id {art_id[:60]!r}: use {ID_RULE}")
+            art = _article(art_id, _field(rec, "text"), source,
                            title=_field(rec, "title").strip(), url=_field(rec, "url"),
                            published=_field(rec, "published"))
             out.articles.append(art)

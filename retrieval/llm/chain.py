@@ -29,6 +29,7 @@ from ..check.verify import Checker
 from ..errors import LLMUnavailable
 from ..models import Answer, Passage, Turn
 from ..service import ArticleService, validate_question
+from .breaker import CircuitBreaker, guarded
 from .client import PerLoop, RetryPolicy, add_usage, describe, text_of
 from .entail import LLMEntailment
 from .markdown import to_plain
@@ -85,13 +86,14 @@ class LLMAnswerer:
 
     def __init__(self, service: ArticleService, make_llm: Callable[[], BaseChatModel], *, retries: int = 2,
                  timeout: float = 30.0, backoff: float = 0.5, prompts_dir: Path = PROMPTS_DIR,
-                 entailment: bool = True) -> None:
+                 entailment: bool = True, breaker: CircuitBreaker | None = None) -> None:
         """`make_llm` builds the chat model: once for sync use and once per event loop (see `PerLoop`).
         `entailment` puts the clauses the citation check cannot decide to the same model (one call per
-        answer); without it they are dropped."""
+        answer); without it they are dropped. With a `breaker`, every answer call goes through it (see
+        breaker.py)."""
         self.service = service
         self.entail: Entailment | None = LLMEntailment(make_llm, prompts_dir) if entailment else None
-        self.policy = RetryPolicy(retries, timeout, backoff)
+        self.policy = guarded(RetryPolicy(retries, timeout, backoff), breaker)
         rewrite, answer = rewrite_prompt(prompts_dir), answer_prompt(prompts_dir)
 
         def chains() -> tuple[Runnable, Runnable]:

@@ -22,6 +22,8 @@ from langchain_core.messages import BaseMessage
 from langchain_openai import ChatOpenAI
 from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception
 
+from ..errors import LLMUnavailable
+
 T = TypeVar("T")
 MAX_BACKOFF = 8.0
 
@@ -106,6 +108,8 @@ def _kinds(exc: BaseException) -> set[str]:
 
 def describe(exc: BaseException) -> str:
     """A short reason for the one-line note and the log (never a traceback, never a parser's message)."""
+    if isinstance(exc, LLMUnavailable):  # already in our words (the circuit breaker's pause)
+        return str(exc)
     root = exc  # LangChain wraps openai's error, which wraps the HTTP client's
     while isinstance(root, openai.APIConnectionError) and root.__cause__ is not None:
         root = root.__cause__

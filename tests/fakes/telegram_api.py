@@ -9,6 +9,7 @@ import math
 import re
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from html import unescape
 from typing import Any
@@ -88,6 +89,9 @@ class RateLimits:
     per_chat_burst: int = 3
     overall_per_sec: float = 30.0
     group_per_min: float = 20.0
+    # Sliding windows instead of buckets for the overall and group limits: at most `overall_per_sec` in
+    # any sliding second and `group_per_min` in any sliding minute, counted when each call arrives.
+    sliding: bool = False
 
 
 class _Bucket:
@@ -106,6 +110,19 @@ class _Bucket:
 
 
 
+class _Window:
+    """Arrival times of the last `period` seconds; full at `limit`."""
+
+    def __init__(self, limit: float, period: float) -> None:
+        self.limit, self.period, self.times = limit, period, deque()
+
+    def wait(self, now: float) -> float:
+        """0 when a call may arrive now, else seconds until the oldest leaves the window."""
+        while self.times and self.times[0] <= now - self.period:
+            self.times.popleft()
+        return 0.0 if len(self.times) < self.limit else self.times[0] + self.period - now
+
+
 class BotApi:
     """Mixin: the HTTP handlers and Bot API methods; FakeTelegram holds the state they use."""
 
@@ -115,6 +132,7 @@ class BotApi:
     calls: list[Call]
     messages: dict[tuple[int, int], BotMessage]
     files: dict[str, tuple[str, bytes]]
+    bytes_served: int
     webhook: dict[str, Any] | None
     _updates: list[dict]
     _msg_ids: dict[int, itertools.count]
@@ -138,6 +156,8 @@ class BotApi:
         if limits is None or method not in SENDING:
             return
         chat = params.get("chat_id")
+        if limits.sliding:
+            return self._window_check(limits, chat)
         checks = [("all", limits.overall_per_sec, limits.overall_per_sec),
                   (("chat", chat), limits.per_chat_per_sec, limits.per_chat_burst)]
         if isinstance(chat, int) and chat < 0:
@@ -148,6 +168,24 @@ class BotApi:
                 if wait:
                     retry = max(1, math.ceil(wait))
                     raise ApiError(429, f"Too Many Requests: retry after {retry}", retry)
+
+    def _window_check(self, limits: RateLimits, chat: Any) -> None:
+        """Sliding windows for the overall and group limits (checked together, counted only when all
+        pass), the per-chat bucket as usual."""
+        now = time.monotonic()
+        with self._lock:
+            windows = [self._buckets.setdefault("window-all", _Window(limits.overall_per_sec, 1.0))]
+            if isinstance(chat, int) and chat < 0:
+                windows.append(self._buckets.setdefault(("window-group", chat), _Window(limits.group_per_min, 60.0)))
+            wait = max(w.wait(now) for w in windows)
+            if not wait:
+                wait = self._buckets.setdefault(("chat", chat), _Bucket(limits.per_chat_per_sec,
+                                                                        limits.per_chat_burst)).take()
+            if wait:
+                retry = max(1, math.ceil(wait))
+                raise ApiError(429, f"Too Many Requests: retry after {retry}", retry)
+            for w in windows:
+                w.times.append(now)
 
     # ----- the API -------------------------------------------------------------------------
     async def _params(self, request: web.Request) -> dict[str, Any]:
@@ -185,6 +223,8 @@ class BotApi:
             request.transport.close()
             raise asyncio.CancelledError  # aiohttp drops the connection without answering
         try:
+            if fault and fault[0] == "flood":
+                raise ApiError(429, f"Too Many Requests: retry after {fault[1]:.0f}", int(fault[1]))
             if request.match_info["token"] != self.token:
                 raise ApiError(401, "Unauthorized")
             self._flood_check(method, params)
@@ -201,13 +241,21 @@ class BotApi:
         self._observe(call)
         return web.json_response({"ok": True, "result": result})
 
-    async def _download(self, request: web.Request) -> web.Response:
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        """The file's bytes, streamed in pieces (counted in `bytes_served`) like a real server."""
         if request.match_info["token"] != self.token:
             return web.Response(status=401)
         path = request.match_info["path"]
         for fpath, data in list(self.files.values()):
             if fpath == path:
-                return web.Response(body=data)
+                resp = web.StreamResponse()
+                resp.content_length = len(data)
+                await resp.prepare(request)
+                for i in range(0, len(data), 65536):
+                    await resp.write(data[i:i + 65536])
+                    self.bytes_served += len(data[i:i + 65536])
+                await resp.write_eof()
+                return resp
         return web.Response(status=404)
 
     async def _m_getMe(self, p: dict) -> dict:
@@ -330,7 +378,9 @@ class BotApi:
         if file_id not in self.files:
             raise ApiError(400, "Bad Request: invalid file_id")
         path, data = self.files[file_id]
-        return {"file_id": file_id, "file_unique_id": f"U{file_id}", "file_size": len(data), "file_path": path}
+        size = getattr(self, "claimed_sizes", {}).get(file_id, len(data))
+        return {"file_id": file_id, "file_unique_id": f"U{file_id}", "file_path": path,
+                **({"file_size": size} if size else {})}
 
     async def _m_getMyCommands(self, p: dict) -> list:
         return []

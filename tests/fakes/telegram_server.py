@@ -37,7 +37,7 @@ class FakeTelegram(BotApi):
     """The fake server; use as a context manager or call start()/stop()."""
 
     def __init__(self, token: str = TOKEN, *, bot_id: int = 4242, username: str = "articlebot_test_bot",
-                 rate_limits: RateLimits | None = None, language_code: str | None = "en") -> None:
+                 rate_limits: RateLimits | None = None, language_code: str | None = "en", port: int = 0) -> None:
         self.token, self.bot_id, self.username = token, bot_id, username
         # The users' app language (the bot's UI follows it); English unless a test sets another,
         # per user in `user_languages` (None: the app sends none).
@@ -50,6 +50,8 @@ class FakeTelegram(BotApi):
         self.calls: list[Call] = []
         self.messages: dict[tuple[int, int], BotMessage] = {}
         self.files: dict[str, tuple[str, bytes]] = {}
+        self.claimed_sizes: dict[str, int] = {}
+        self.bytes_served = 0  # file bytes written to downloading clients
         self.webhook: dict[str, Any] | None = None
         self.faults: list[tuple[str | None, str, float]] = []  # (method or None, kind, arg)
         # Called (on the server's thread; keep them quick) with every answered call: a benchmark
@@ -64,7 +66,7 @@ class FakeTelegram(BotApi):
         self._new: asyncio.Event | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
-        self.port = 0
+        self.port = port  # 0: any free port
 
     # ----- lifecycle -----------------------------------------------------------------------
     @property
@@ -93,7 +95,7 @@ class FakeTelegram(BotApi):
         app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         self._loop.run_until_complete(self._runner.setup())
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         self._loop.run_until_complete(site.start())
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         ready.set()
@@ -122,6 +124,11 @@ class FakeTelegram(BotApi):
         """The next `count` calls have their connection closed without an answer."""
         with self._lock:
             self.faults += [(method, "drop", 0.0)] * count
+
+    def flood_next(self, method: str | None = None, *, retry_after: int = 2, count: int = 1) -> None:
+        """The next `count` calls answer 429 Too Many Requests with this `retry_after`, as Telegram does."""
+        with self._lock:
+            self.faults += [(method, "flood", float(retry_after))] * count
 
     def delay_next(self, method: str | None = None, *, seconds: float = 1.0, count: int = 1) -> None:
         with self._lock:
@@ -187,14 +194,19 @@ class FakeTelegram(BotApi):
         return msg
 
     def document(self, name: str, data: bytes, *, caption: str = "", mime: str = "text/plain",
-                 **kw: Any) -> dict:
-        """Push a document upload; the bytes are served by getFile + /file/bot<token>/<path>."""
+                 claimed_size: int | None = None, **kw: Any) -> dict:
+        """Push a document upload; the bytes are served by getFile + /file/bot<token>/<path>.
+        `claimed_size`: the size the message and getFile state (0: none), as a lying client would."""
         with self._lock:
             n = len(self.files) + 1
             file_id = f"DOC{n}"
             self.files[file_id] = (f"documents/file_{n}_{name}", data)
+            if claimed_size is not None:
+                self.claimed_sizes[file_id] = claimed_size
         doc = {"file_id": file_id, "file_unique_id": f"U{file_id}", "file_name": name,
-               "mime_type": mime, "file_size": len(data)}
+               "mime_type": mime, "file_size": len(data) if claimed_size is None else claimed_size}
+        if not doc["file_size"]:
+            del doc["file_size"]
         extra: dict[str, Any] = {"document": doc}
         if caption:
             extra["caption"] = caption

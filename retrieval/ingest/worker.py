@@ -1,0 +1,52 @@
+"""One worker process for heavy indexing work, so it never holds the interpreter questions run in.
+
+Kiwi holds the GIL while it analyses, so minutes of sentence splitting and term extraction in a thread
+stalled every other thread and the bot's event loop: during a 5 MB upload a question waited 128 s. A
+separate process has its own interpreter (and its own Kiwi). It is started on first use (spawned: a
+fork of a process running threads may inherit a held lock) and kept for the next batch; if it dies,
+the work is done in this process instead, and that is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_pool: ProcessPoolExecutor | None = None
+_lock = threading.Lock()
+
+
+def _executor() -> ProcessPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None:
+            _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        return _pool
+
+
+def in_worker(fn: Callable[..., T], *args: Any) -> T:
+    """`fn(*args)` in the worker process (fn and args picklable); here if the worker cannot run it."""
+    global _pool
+    try:
+        return _executor().submit(fn, *args).result()
+    except (BrokenProcessPool, OSError) as exc:
+        log.warning("indexing worker process failed (%s); doing the work in this process", exc)
+        with _lock:
+            _pool = None
+        return fn(*args)
+
+
+def shutdown() -> None:
+    """Stop the worker (if one was started)."""
+    global _pool
+    with _lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(cancel_futures=True)
