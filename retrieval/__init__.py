@@ -23,7 +23,9 @@ _PUBLIC = {
     "ArticleNotFound": "errors", "StoreUnavailable": "errors", "EmbedderError": "errors",
     "LLMUnavailable": "errors",
 }
-__all__ = sorted(_PUBLIC)
+__all__ = ["NOT_IN_ARTICLE", "Answer", "Answerer", "ArticleInfo", "ArticleNotFound", "ArticleService",
+           "ArticlebotError", "BlockedURLError", "Citation", "EmbedderError", "IngestReport", "InputError",
+           "LLMUnavailable", "Passage", "SourceError", "StoreUnavailable", "Turn"]
 
 if TYPE_CHECKING:
     from .base import NOT_IN_ARTICLE, Answerer
