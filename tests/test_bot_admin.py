@@ -150,7 +150,9 @@ async def test_remove_works_for_ids_stored_before_ids_were_checked(tmp_path, ser
     odd = ["old id with spaces", "<b>bold</b>&co"]
     with monkeypatch.context() as m:  # an index written by an older version took any id
         m.setattr(sources, "_ID_OK", re.compile(r".+"))
-        lines = [json.dumps({"id": i, "text": "부산항 물동량이 사상 최대를 기록했다. " * 3}, ensure_ascii=False) for i in odd]
+        text = ("부산항 물동량이 사상 최대를 기록했다. 해양수산부는 환적 화물이 크게 늘었다고 밝혔다. "
+                "항만공사는 내년에도 증가세가 이어질 것으로 내다봤다.")
+        lines = [json.dumps({"id": i, "title": "부산항 물동량", "text": text}, ensure_ascii=False) for i in odd]
         service.ingest_document("old.jsonl", "\n".join(lines).encode())
     assert set(odd) <= {a.id for a in service.articles()}
     async with admin_bot(tmp_path, service) as (tg, _):
