@@ -6,11 +6,13 @@ import threading
 import time
 from collections.abc import Sequence
 
-from .answer.extractive import CorpusStats, ExtractiveAnswerer
+from .answer.extractive import ExtractiveAnswerer
 from .answer.followup import condense
 from .errors import ArticleNotFound, InputError, SourceError
 from .index.embeddings import Embedder
-from .index.search import HybridSearcher, Snapshot
+from .index.lexicon import Lexicon
+from .index.search import HybridSearcher
+from .index.snapshot import IndexStats, StoredSnapshot
 from .index.store import VectorStore
 from .ingest import indexer
 from .ingest.sources import Loaded, is_url, load_source, parse_document
@@ -45,48 +47,50 @@ class ArticleService:
         self.top_k = top_k
         self.allow_private_urls = allow_private_urls
         self.max_fetch_bytes = max_fetch_bytes
-        self._snap: Snapshot | None = None
-        self._stats: CorpusStats | None = None
+        self.lexicon = Lexicon(store.cache_dir)
+        self._snap: StoredSnapshot | None = None
+        self._stats: IndexStats | None = None
         self._write = threading.RLock()
 
     # ----- reading -------------------------------------------------------------------------
     def open(self, progress: indexer.ProgressFn | None = None) -> IngestReport | None:
         """Load the active version; index the default article on first use; re-embed on embedder change."""
         with self._write:
-            active = self.store.active()
-            if active is None:
+            name = self.store.active_name()
+            if name is None:
                 loaded = self._load(self.default_sources)
-                return self._commit(None, indexer.merge(None, loaded.articles), progress, loaded)
-            name, meta = active
-            snap = Snapshot.build(name, str(meta.get("embedder", "")), self.store.records(name))
+                return self._commit(None, indexer.merge([], loaded.articles), progress, loaded)
+            snap = self._read(name)
             if snap.embedder_id != self.embedder.id:
                 # Vectors of two embedders never mix: rebuild every vector from the stored text.
-                return self._commit(snap, snap.records, progress, Loaded())
+                return self._commit(snap, indexer.Plan(list(snap.entries)), progress, Loaded())
             self._set(snap)
             return None
 
-    def snapshot(self) -> Snapshot:
+    def _read(self, name: str) -> StoredSnapshot:
+        manifest = self.store.manifest(name)
+        indexer.sync(self.store, self.lexicon, manifest)
+        return StoredSnapshot(manifest, self.store, self.lexicon)
+
+    def snapshot(self) -> StoredSnapshot:
         """The active version. Another process (the CLI while the bot runs) may have swapped it: then the
         new one is loaded, so reads never query a dropped version and writes never undo the other's."""
         snap = self._snap
         if snap is None:
             self.open()
         else:
-            active = self.store.active()
-            if active is not None and active[0] != snap.collection:
-                name, meta = active
-                if str(meta.get("embedder", "")) != self.embedder.id:
+            name = self.store.active_name()
+            if name is not None and name != snap.collection:
+                fresh = self._read(name)
+                if fresh.embedder_id != self.embedder.id:
                     self.open()  # re-embeds under the write lock; never mix two embedders' vectors
-                else:
-                    fresh = Snapshot.build(name, self.embedder.id, self.store.records(name))
-                    if self._snap is snap:  # unless our own write got there first
-                        self._set(fresh)
+                elif self._snap is snap:  # unless our own write got there first
+                    self._set(fresh)
         assert self._snap is not None
         return self._snap
 
-    def _set(self, snap: Snapshot) -> None:
-        stats = CorpusStats([str(m.get("terms", "")).split() for m in snap.records.metas], snap.records.texts)
-        self._snap, self._stats = snap, stats
+    def _set(self, snap: StoredSnapshot) -> None:
+        self._snap, self._stats = snap, IndexStats(snap)
 
     def search(self, query: str, k: int | None = None, extra_terms: list[str] | None = None) -> list[Passage]:
         """Hybrid search over the active index."""
@@ -100,9 +104,8 @@ class ArticleService:
         snap = self.snapshot()
         passages = self.searcher.search(snap, cond.standalone, self.top_k, cond.context_terms)
         seen = {p.chunk_id for p in passages}
-        for cid in cond.carried_chunk_ids:
-            if cid in snap.row and cid not in seen:
-                passages.append(snap.passage(snap.row[cid]))
+        carried = [snap.row[cid] for cid in dict.fromkeys(cond.carried_chunk_ids) if cid not in seen and cid in snap.row]
+        passages += snap.passages(carried, [0.0] * len(carried))
         return cond.standalone, cond.context_terms, passages, {"retrieve": (time.perf_counter() - t0) * 1000}
 
     def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
@@ -118,17 +121,9 @@ class ArticleService:
         return answer
 
     def articles(self) -> list[ArticleInfo]:
-        """Indexed articles in index order."""
-        out: dict[str, ArticleInfo] = {}
-        for m in self.snapshot().records.metas:
-            aid = str(m.get("article_id"))
-            if aid in out:
-                out[aid].chunks += 1
-            else:
-                out[aid] = ArticleInfo(aid, str(m.get("title", "")), 1, str(m.get("source", "")),
-                                       str(m.get("indexed_at", "")), str(m.get("url", "")),
-                                       str(m.get("published", "")))
-        return list(out.values())
+        """Indexed articles in index order (from the manifest: no chunk is read)."""
+        return [ArticleInfo(e.id, e.title, e.chunks, e.source, e.indexed_at, e.url, e.published)
+                for e in self.snapshot().entries]
 
     # ----- writing -------------------------------------------------------------------------
     def _load(self, sources: Sequence[str], allow_private: bool = True) -> Loaded:
@@ -140,10 +135,11 @@ class ArticleService:
                 loaded.problems.append(str(exc))
         return loaded.unique()
 
-    def _commit(self, current: Snapshot | None, target, progress, loaded: Loaded) -> IngestReport:
+    def _commit(self, current: StoredSnapshot | None, target: indexer.Plan, progress: indexer.ProgressFn | None,
+                loaded: Loaded) -> IngestReport:
         report = IngestReport(articles=len(loaded.articles), failures=list(loaded.problems),
                               article_ids=[a.id for a in loaded.articles])
-        snap, report = indexer.commit(self.store, self.embedder, current, target, progress, report)
+        snap, report = indexer.commit(self.store, self.lexicon, self.embedder, current, target, progress, report)
         self._set(snap)
         return report
 
@@ -179,7 +175,7 @@ class ArticleService:
             raise SourceError(_listed(loaded.problems) or "no articles found")
         with self._write:
             current = self.snapshot()
-            target = indexer.merge(current.records, loaded.articles, replace_all=replace)
+            target = indexer.merge(current.entries, loaded.articles, replace_all=replace)
             return self._commit(current, target, progress, loaded)
 
     def reload(self, progress: indexer.ProgressFn | None = None, *, from_bot: bool = False) -> IngestReport:
@@ -191,7 +187,7 @@ class ArticleService:
         allow = self.allow_private_urls or not from_bot
         with self._write:
             current = self.snapshot()
-            sources = list(dict.fromkeys(str(m.get("source", "")) for m in current.records.metas))
+            sources = list(dict.fromkeys(e.source for e in current.entries))
             kept = [s for s in sources if s.startswith(UPLOAD_PREFIX)]  # nothing to re-read: kept as is
             rereadable = [s for s in sources if s not in kept]
             loaded, unreadable = Loaded(), []
@@ -201,8 +197,8 @@ class ArticleService:
                 except SourceError as exc:
                     unreadable.append(str(exc))
             loaded = loaded.unique()
-            keep_ids = {str(m.get("article_id")) for m in current.records.metas if m.get("source") in kept}
-            all_ids = {str(m.get("article_id")) for m in current.records.metas}
+            keep_ids = {e.id for e in current.entries if e.source in kept}
+            all_ids = {e.id for e in current.entries}
             lost = all_ids - keep_ids - {a.id for a in loaded.articles}
             # A source that cannot be read stops the reload. A bad line in a JSON Lines file stops it only
             # when an indexed article went missing with it: a line that was always bad must not block
@@ -210,7 +206,7 @@ class ArticleService:
             if unreadable or (loaded.problems and lost):
                 problems = unreadable + loaded.problems
                 raise SourceError("reload stopped, the index is unchanged: " + _listed(problems))
-            target = indexer.merge(current.records, loaded.articles, drop=lost)
+            target = indexer.merge(current.entries, loaded.articles, drop=lost)
             return self._commit(current, target, progress, loaded)
 
     def remove(self, article_id: str) -> ArticleInfo:
@@ -220,7 +216,7 @@ class ArticleService:
             if info is None:
                 raise ArticleNotFound(f"no article with id {article_id!r}")
             current = self.snapshot()
-            self._commit(current, indexer.merge(current.records, [], drop={article_id}), None, Loaded())
+            self._commit(current, indexer.merge(current.entries, [], drop={article_id}), None, Loaded())
             return info
 
 
