@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 # Part of every key: a change to how articles are cut into chunks or to what a chunk record holds must
@@ -71,7 +71,8 @@ def chunk_collection(embedder_id: str) -> str:
 
 def encode(entries: list[Entry]) -> str:
     # Lists, not objects: field names repeated 4,000 times would double the manifest.
-    return json.dumps([list(astuple(e)) for e in entries], ensure_ascii=False, separators=(",", ":"))
+    rows = [[e.id, e.key, e.chunks, e.title, e.source, e.indexed_at, e.url, e.published] for e in entries]
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
 
 
 def decode(name: str, meta: dict[str, Any]) -> Manifest:

@@ -72,6 +72,7 @@ class VectorStore:
     def __init__(self, client_factory: Callable[[], Any], cache_dir: Path | None = None) -> None:
         self._factory = client_factory
         self._client = None
+        self._handles: dict[str, Any] = {}  # chunk collections by name: a lookup per call costs 1 ms
         self.cache_dir = cache_dir
 
     def _call(self, fn: Callable[[Any], T]) -> T:
@@ -79,6 +80,7 @@ class VectorStore:
         for attempt in (0, 1):
             try:
                 if self._client is None:
+                    self._handles = {}
                     self._client = self._factory()
                 return fn(self._client)
             except StoreUnavailable:
@@ -86,6 +88,7 @@ class VectorStore:
                 if attempt:
                     raise
             except Exception as exc:
+                self._handles = {}  # a collection collected by another process must be looked up again
                 if not _looks_like_connection_error(exc):
                     raise
                 self._client = None
@@ -94,13 +97,23 @@ class VectorStore:
         raise AssertionError("unreachable")
 
     def _meta(self, client):
-        return client.get_or_create_collection(META, embedding_function=None)
+        try:  # a plain get first: get_or_create costs a write attempt on every question
+            return client.get_collection(META, embedding_function=None)
+        except Exception as exc:
+            if "does not exist" not in str(exc).lower():
+                raise
+            return client.get_or_create_collection(META, embedding_function=None)
 
     def _chunks(self, client, name: str, create: bool = False):
-        if create:
-            return client.get_or_create_collection(name, embedding_function=None,
-                                                   configuration={"hnsw": {"space": "cosine"}})
-        return client.get_collection(name, embedding_function=None)
+        col = self._handles.get(name)
+        if col is None:
+            if create:
+                col = client.get_or_create_collection(name, embedding_function=None,
+                                                      configuration={"hnsw": {"space": "cosine"}})
+            else:
+                col = client.get_collection(name, embedding_function=None)
+            self._handles[name] = col
+        return col
 
     # ----- versions ------------------------------------------------------------------------------
     def active_name(self) -> str | None:
@@ -208,6 +221,7 @@ class VectorStore:
                 continue
             if cname not in collections:  # a former embedder's chunks: the whole collection goes
                 client.delete_collection(cname)
+                self._handles.pop(cname, None)
                 continue
             ids = [mf.record_id(k, i) for k, n in keys.items() for i in range(n)]
             col = self._chunks(client, cname)
@@ -249,11 +263,8 @@ class VectorStore:
 
         def run(client):
             col = self._chunks(client, collection)
-            count = col.count()
-            if count == 0:
-                return []
-            res = col.query(query_embeddings=[vector], n_results=min(n, count), include=["distances"],
-                            where=where)
+            # No count() first: Chroma answers with fewer when fewer are there, and the call costs 1 ms.
+            res = col.query(query_embeddings=[vector], n_results=n, include=["distances"], where=where)
             return [(rid, 1.0 - float(d)) for rid, d in zip(res["ids"][0], res["distances"][0])]
 
         return self._call(run)
