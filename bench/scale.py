@@ -123,7 +123,7 @@ def build(data: Path, sources: Path, design: str) -> None:
         svc.store.activate(svc.store.write_version(recs, emb.embed_passages(recs.texts), emb.id))
         return
     from retrieval.index.manifest import Entry, record_id
-    from retrieval.ingest.indexer import _cache_terms, article_key
+    from retrieval.ingest.indexer import cache_terms, article_key
     from retrieval.korean import squash
 
     entries, recs = [], Records([], [], [])
@@ -137,7 +137,7 @@ def build(data: Path, sources: Path, design: str) -> None:
             recs.metas.append({"chunk_id": f"{art.id}#{pos}", "text": text, "article_id": art.id, "title": art.title,
                                "url": "", "published": "", "byline": "", "position": pos, "start": 0,
                                "end": len(text), "chunks": len(chunks), "terms": text.rstrip(".")})
-    _cache_terms(svc.lexicon, recs)
+    cache_terms(svc.lexicon, recs)
     vectors = emb.embed_passages([m["text"] for m in recs.metas])
     svc.store.activate(svc.store.write_version(emb.id, entries, recs, vectors))
 

@@ -15,6 +15,7 @@ from .index.search import HybridSearcher
 from .index.snapshot import IndexStats, StoredSnapshot
 from .index.store import VectorStore
 from .ingest import indexer
+from .ingest.upgrade import upgrade
 from .ingest.sources import Loaded, is_url, load_source, parse_document
 from .models import Answer, ArticleInfo, IngestReport, Passage, Turn
 
@@ -69,6 +70,9 @@ class ArticleService:
 
     def _read(self, name: str) -> StoredSnapshot:
         manifest = self.store.manifest(name)
+        if manifest.legacy:
+            with self._write:
+                manifest = upgrade(self.store, self.lexicon, manifest)
         indexer.sync(self.store, self.lexicon, manifest)
         return StoredSnapshot(manifest, self.store, self.lexicon)
 

@@ -43,6 +43,7 @@ class Manifest:
     embedder: str
     collection: str
     entries: list[Entry]
+    legacy: bool = False  # written by the copy-on-write design: the records are in the version itself
 
     @property
     def size(self) -> int:
@@ -78,4 +79,5 @@ def encode(entries: list[Entry]) -> str:
 def decode(name: str, meta: dict[str, Any]) -> Manifest:
     raw = meta.get("manifest")
     entries = [Entry(*row) for row in json.loads(raw)] if isinstance(raw, str) else []
-    return Manifest(name, str(meta.get("embedder", "")), str(meta.get("chunks", "")), entries)
+    return Manifest(name, str(meta.get("embedder", "")), str(meta.get("chunks", "")), entries,
+                    legacy=meta.get("format") != 2)

@@ -278,6 +278,17 @@ class VectorStore:
 
         return self._call(run)
 
+    def legacy(self, name: str) -> tuple[Records, np.ndarray]:
+        """Records (by chunk id) and vectors of a version the copy-on-write design wrote, to upgrade it."""
+
+        def run(client):
+            got = client.get_collection(name, embedding_function=None).get(
+                include=["documents", "metadatas", "embeddings"])
+            vectors = np.asarray(got["embeddings"], dtype=np.float32) if len(got["ids"]) else np.zeros((0, 0))
+            return Records(list(got["ids"]), list(got["documents"] or []), list(got["metadatas"] or [])), vectors
+
+        return self._call(run)
+
     # ----- whole versions (tools and tests; O(version)) ----------------------------------------------
     def records(self, name: str) -> Records:
         """Every chunk of a version, ids being chunk ids, with the article facts of its manifest."""

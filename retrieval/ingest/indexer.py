@@ -113,7 +113,7 @@ def commit(store: VectorStore, lexicon: Lexicon, embedder: Embedder, current: St
             vectors[row] = carried[m["chunk_id"]]
     if progress:
         progress("writing", len(fresh.ids), len(fresh.ids))
-    _cache_terms(lexicon, fresh)
+    cache_terms(lexicon, fresh)
     name = store.write_version(embedder.id, plan.entries, fresh, vectors)
     lexicon.prune(store.activate(name))
     manifest = Manifest(name, embedder.id, collection, plan.entries)
@@ -164,7 +164,7 @@ def _dim(vectors: dict[str, np.ndarray]) -> int:
     return len(next(iter(vectors.values()))) if vectors else 0
 
 
-def _cache_terms(lexicon: Lexicon, records: Records) -> None:
+def cache_terms(lexicon: Lexicon, records: Records) -> None:
     by_key: dict[str, tuple[list[str], list[list[str]]]] = {}
     for rid, m in zip(records.ids, records.metas):
         ids, docs = by_key.setdefault(rid.rpartition(":")[0], ([], []))
@@ -183,7 +183,7 @@ def sync(store: VectorStore, lexicon: Lexicon, manifest: Manifest) -> None:
         if batch and (entry is None or len(batch) >= SYNC_BATCH):
             got = store.get(manifest.collection, batch)
             found = [r for r in batch if r in got]
-            _cache_terms(lexicon, Records(found, [], [got[r]["metadata"] for r in found]))
+            cache_terms(lexicon, Records(found, [], [got[r]["metadata"] for r in found]))
             batch = []
 
 
