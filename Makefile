@@ -5,7 +5,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test bench bench-load eval sync clean
+.PHONY: run test bench bench-load bench-scale eval sync clean
 
 run: $(VENV)/.synced
 	@$(VENV)/bin/articlebot run
@@ -18,6 +18,10 @@ bench: $(VENV)/.synced
 
 bench-load: $(VENV)/.synced
 	$(VENV)/bin/python bench/load.py $(LOAD_ARGS)
+
+# Index writes, searches and starts at 1k/10k/100k chunks beside the copy-on-write design (about 40 min on 2 cores).
+bench-scale: $(VENV)/.synced
+	$(VENV)/bin/python bench/scale.py $(SCALE_ARGS)
 
 eval: $(VENV)/.synced
 	$(VENV)/bin/articlebot eval ../shared/eval/seed_article_dev.jsonl ../shared/eval/seed_followups_dev.jsonl
