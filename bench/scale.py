@@ -194,10 +194,10 @@ def worker(argv: list[str]) -> None:
 
 
 # ----- the driver ---------------------------------------------------------------------------------------
-def run_worker(code: Path, cfg: dict) -> tuple[dict, float | None]:
-    env = {**os.environ, "PYTHONPATH": str(code), "ANONYMIZED_TELEMETRY": "False", "SCALE_WORKER": "1"}
+def run_worker(script: Path, code: Path, cfg: dict) -> tuple[dict, float | None]:
+    env = {**os.environ, "PYTHONPATH": str(code), "ANONYMIZED_TELEMETRY": "False"}
     t0 = time.time()
-    proc = subprocess.run([sys.executable, __file__, "worker", json.dumps(cfg)], capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, str(script), "worker", json.dumps(cfg)], capture_output=True, text=True,
                           env=env, cwd=code)
     if proc.returncode != 0:
         raise RuntimeError(f"{cfg['design']} {cfg['step']} failed:\n{proc.stderr[-3000:]}")
@@ -223,6 +223,8 @@ def main() -> None:
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", BASELINE, "retrieval", "articlebot"],
                              capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(baseline)], input=archive, check=True)
+    script = work / "scale.py"  # a copy: editing this file while the run goes on changes nothing
+    shutil.copy(__file__, script)
     extra = work / "extra.txt"
     extra.write_text(DEFAULT_ARTICLE.read_text(encoding="utf-8"), encoding="utf-8")
     rows = []
@@ -235,8 +237,8 @@ def main() -> None:
                     continue
                 data = work / f"{design}-{size}"
                 common = {"data": str(data), "design": design, "sources": str(sources)}
-                built, _ = run_worker(code, {**common, "step": "build"})
-                got, start = run_worker(code, {**common, "step": "measure", "extra": str(extra),
+                built, _ = run_worker(script, code, {**common, "step": "build"})
+                got, start = run_worker(script, code, {**common, "step": "measure", "extra": str(extra),
                                                "searches": args.searches})
                 row = {"design": design, "size": size, **built, **got, "start_s": start, "disk_mb": du(data) / 2**20}
                 rows.append(row)
