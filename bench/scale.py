@@ -123,7 +123,7 @@ def build(data: Path, sources: Path, design: str) -> None:
         svc.store.activate(svc.store.write_version(recs, emb.embed_passages(recs.texts), emb.id))
         return
     from retrieval.index.manifest import Entry, record_id
-    from retrieval.ingest.indexer import cache_terms, article_key
+    from retrieval.ingest.indexer import article_key, cache_terms
     from retrieval.korean import squash
 
     entries, recs = [], Records([], [], [])
@@ -198,6 +198,7 @@ def run_worker(script: Path, code: Path, cfg: dict) -> tuple[dict, float | None]
     env = {**os.environ, "PYTHONPATH": str(code), "ANONYMIZED_TELEMETRY": "False"}
     t0 = time.time()
     proc = subprocess.run([sys.executable, str(script), "worker", json.dumps(cfg)], capture_output=True, text=True,
+                          check=False,
                           env=env, cwd=code)
     if proc.returncode != 0:
         raise RuntimeError(f"{cfg['design']} {cfg['step']} failed:\n{proc.stderr[-3000:]}")

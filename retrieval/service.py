@@ -15,8 +15,8 @@ from .index.search import HybridSearcher
 from .index.snapshot import IndexStats, StoredSnapshot
 from .index.store import VectorStore
 from .ingest import indexer
-from .ingest.upgrade import upgrade
 from .ingest.sources import Loaded, is_url, load_source, parse_document
+from .ingest.upgrade import upgrade
 from .models import Answer, ArticleInfo, IngestReport, Passage, Turn
 
 MAX_QUESTION_CHARS = 1000

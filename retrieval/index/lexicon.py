@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .lexical import EMPTY, BM25
+from .lexical import BM25, EMPTY
 
 MAX_PARTS = 16
 SCHEMA = """

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Union
-
 import numpy as np
 
 from ..korean import terms
@@ -12,7 +10,7 @@ from .embeddings import Embedder
 from .snapshot import Snapshot, StoredSnapshot
 from .store import VectorStore
 
-AnySnapshot = Union[Snapshot, StoredSnapshot]
+AnySnapshot = Snapshot | StoredSnapshot
 
 # Fusion, measured on KorQuAD 1.0 dev with bench/korquad.py (first 1000 questions; 1000-1999 held out;
 # R@1/R@5): dense alone .823/.974, BM25 alone .935/.990, RRF(k=60) .903/.987, the earlier min-max sum with

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -62,7 +62,7 @@ def merge(current: list[Entry], articles: Iterable[Article], *, replace_all: boo
           drop: set[str] | None = None) -> Plan:
     """Current entries with `articles` put in (by id) and `drop` taken out; unchanged articles keep theirs."""
     articles = list(articles)
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    now = datetime.now(UTC).isoformat(timespec="seconds")
     incoming = {a.id: a for a in articles}
     by_id = {e.id: e for e in current}
     keep_ids = set() if replace_all else set(by_id) - set(incoming) - (drop or set())
