@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import StoreUnavailable
 from ..index.embeddings import Embedder
 from ..index.lexicon import Lexicon
 from ..index.manifest import Entry, Manifest, chunk_collection, content_key, record_id
@@ -115,6 +116,7 @@ def commit(store: VectorStore, lexicon: Lexicon, embedder: Embedder, current: St
         progress("writing", len(fresh.ids), len(fresh.ids))
     cache_terms(lexicon, fresh)
     name = store.write_version(embedder.id, plan.entries, fresh, vectors)
+    _check_reused(store, collection, current, plan, present)
     lexicon.prune(store.activate(name))
     manifest = Manifest(name, embedder.id, collection, plan.entries)
     sync(store, lexicon, manifest)
@@ -126,6 +128,22 @@ def commit(store: VectorStore, lexicon: Lexicon, embedder: Embedder, current: St
     report.embedded_chars += sum(len(t) for t in texts)
     report.seconds += time.perf_counter() - started
     return snap, report
+
+
+def _check_reused(store: VectorStore, collection: str, current: StoredSnapshot | None, plan: Plan,
+                  present: set[str]) -> None:
+    """Refuse to activate a version naming chunks another writer collected while this one embedded.
+
+    Our manifest is written, so collections from now on keep what it names; but if two writes were
+    activated since we read `current`, the chunks we reuse from it may be gone already.
+    """
+    if current is None or store.active_name() == current.collection:
+        return
+    reused = [e for e in plan.entries if e.key in present]
+    stored = set(_stored(store, collection, reused))
+    if any(e.key not in stored for e in reused if e.chunks):
+        raise StoreUnavailable("another process changed the index while this write ran; the index is unchanged, "
+                               "try again")
 
 
 def _stored(store: VectorStore, collection: str, entries: list[Entry]) -> list[str]:
