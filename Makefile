@@ -5,7 +5,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test bench bench-load bench-scale eval sync clean
+.PHONY: run test bench bench-load bench-scale eval sync env-example clean
 
 run: $(VENV)/.synced
 	@$(VENV)/bin/articlebot run
@@ -23,8 +23,10 @@ bench-load: $(VENV)/.synced
 bench-scale: $(VENV)/.synced
 	$(VENV)/bin/python bench/scale.py $(SCALE_ARGS)
 
+# The seed dev sets ship in eval/ (format: eval/README.md); EVAL="a.jsonl b.jsonl" scores other files.
+EVAL ?= eval/seed_article_dev.jsonl eval/seed_followups_dev.jsonl
 eval: $(VENV)/.synced
-	$(VENV)/bin/articlebot eval ../shared/eval/seed_article_dev.jsonl ../shared/eval/seed_followups_dev.jsonl
+	$(VENV)/bin/articlebot eval $(EVAL)
 
 sync: $(VENV)/.synced
 
@@ -33,9 +35,14 @@ $(UV):
 	@python3 -m venv $(TOOLS) >&2
 	@$(TOOLS)/bin/pip install -q uv==$(UV_VERSION) >&2
 
+# The Dockerfile runs `make sync SYNC_ARGS=--no-dev`: the image is built by the same command as CI's venv.
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	@$(UV) sync --locked --quiet >&2
+	@$(UV) sync --locked --quiet $(SYNC_ARGS) >&2
 	@touch $@
+
+# .env.example lists every setting; it is generated from articlebot/settings.py (a test checks it).
+env-example: $(VENV)/.synced
+	$(VENV)/bin/python -m articlebot.envexample
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from typing import IO, Iterator
@@ -62,22 +63,32 @@ def chat(ask: Asker, history_turns: int, stdin: IO[str] = sys.stdin, stdout: IO[
         del history[: max(0, len(history) - 2 * history_turns)]
 
 
+class ProgressLines:
+    """Progress as log lines for piped runs: a line when a stage starts or ends, else one every `every` s."""
+
+    def __init__(self, stream: IO[str], every: float = 5.0) -> None:
+        self.stream, self.every = stream, every
+        self.stage, self.shown = "", 0.0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if stage == self.stage and done < total and now - self.shown < self.every:
+            return
+        self.stage, self.shown = stage, now
+        print(f"{stage}: {done}/{total}", file=self.stream, flush=True)
+
+
 @contextmanager
-def progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
-    """A rich progress bar on stderr for long ingests; nothing when not wanted."""
-    if not enabled:
-        yield None
+def progress_bar(tty: bool, stream: IO[str] | None = None) -> Iterator[Callable[[str, int, int], None]]:
+    """Progress of long work on stderr: a rich bar on a terminal, plain log lines when piped."""
+    stream = stream or sys.stderr
+    if not tty:
+        yield ProgressLines(stream)
         return
     from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    console = Console(stderr=True)
+    console = Console(file=stream)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeRemainingColumn(), console=console, transient=True) as bar:
         tasks: dict[str, int] = {}

@@ -31,6 +31,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from fakes.openai_server import FakeOpenAI, is_rewrite, quote_first_passage  # noqa: E402
 
+from bot.storage.events import percentile as pct  # noqa: E402
 from retrieval.index.store import VectorStore, make_client  # noqa: E402
 from retrieval.llm.chain import LLMAnswerer  # noqa: E402
 from retrieval.llm.client import chat_model  # noqa: E402
@@ -46,9 +47,6 @@ FOLLOW_UP = ([Turn("user", "서울관을 둘러본 사람은 누구야?"), Turn(
              "그가 의미심장하다고 한 말은?")
 
 
-def pct(xs: list[float], p: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, max(0, round(p / 100 * (len(xs) - 1))))]
 
 
 def main() -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import queue
 import resource
@@ -24,6 +23,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from bot.storage.events import percentile as pct  # noqa: E402  (nearest rank, as /stats reports it)
 
 DEFAULT_ARTICLE = ROOT / "articles" / "000_db62d54ccc32d396.txt"
 QUESTIONS = ["서울관에는 스타트업이 몇 개 참여했나?", "그중 혁신상을 받은 기업은 몇 개야?",
@@ -62,7 +63,10 @@ def bot_process(cfg: dict[str, Any]) -> None:
     service.open()
     settings = load_settings(telegram_bot_token=cfg["token"], telegram_api_url=cfg["telegram_url"],
                              data_dir=data / "bot", openai_api_key="bench", openai_base_url=cfg["openai_url"],
-                             llm_model="fake-model")
+                             llm_model="fake-model",
+                             # Off, so the figures stay comparable with the README's table (measured before
+                             # suggested questions existed); their cost is one cached list per article.
+                             suggestions=False)
     out_lock = threading.Lock()
 
     def emit(kind: str, payload: Any) -> None:
@@ -329,11 +333,6 @@ class RssSampler(threading.Thread):
         return round(statistics.median(samples), 1)
 
 
-def pct(xs: list[float], p: float) -> float | None:
-    if not xs:
-        return None
-    xs = sorted(xs)
-    return xs[max(0, min(len(xs) - 1, math.ceil(p / 100 * len(xs)) - 1))]
 
 
 def ms(xs: list[float], *ps: float) -> dict[str, float | None]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from telegram import Message, MessageEntity, Update
 
@@ -17,6 +17,42 @@ class RateLimited(ArticlebotError):
     def __init__(self, retry_after: float) -> None:
         super().__init__(f"too many questions; try again in {retry_after:.0f} s")
         self.retry_after = retry_after
+
+
+class OverBudget(ArticlebotError):
+    """This user has used today's questions or LLM tokens."""
+
+    def __init__(self, what: str, limit: int, resets_in: float) -> None:
+        super().__init__(f"daily {what} budget of {limit} used up")
+        self.what, self.limit, self.resets_in = what, limit, resets_in
+
+
+class DailyBudget:
+    """Questions and LLM tokens per user per UTC day; 0 means no limit. Counted from the stats events,
+    so the budget survives restarts and needs no state of its own."""
+
+    def __init__(self, usage: Callable[[int, float], tuple[int, int]], questions: int = 0, tokens: int = 0) -> None:
+        self.usage, self.questions, self.tokens = usage, questions, tokens
+
+    @staticmethod
+    def day_start(now: float | None = None) -> float:
+        now = time.time() if now is None else now
+        return now - now % 86400
+
+    def check(self, user_id: int) -> None:
+        if not (self.questions or self.tokens):
+            return
+        start = self.day_start()
+        asked, used = self.usage(user_id, start)
+        resets_in = start + 86400 - time.time()
+        if self.questions and asked >= self.questions:
+            raise OverBudget("questions", self.questions, resets_in)
+        if self.tokens and used >= self.tokens:
+            raise OverBudget("tokens", self.tokens, resets_in)
+
+
+class Busy(ArticlebotError):
+    """This chat already has an answer in flight."""
 
 
 class Access:

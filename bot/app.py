@@ -1,28 +1,27 @@
-"""The bot's composition root: settings + service + answerer in, a ready PTB Application out."""
+"""The PTB Application: a BotConfig + service + answerer in, every handler attached, not started."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import re
-import secrets
 import time
-from typing import Any
-from urllib.parse import urlsplit
 
-from telegram import Update
 from telegram.ext import Application
 
-from articlebot.settings import Settings, SettingsError
+from retrieval.answer.suggest import Suggester
 from retrieval.base import Answerer
 from retrieval.service import ArticleService
 
-from . import admin, handlers
-from .access import Access, UserRateLimit
-from .context import KEY, Deps
+from . import admin, choose, handlers
+from .access import Access, DailyBudget, UserRateLimit
+from .config import BotConfig
+from .context import KEY, LIMITER_KEY, Deps
 from .conversation import Conversations
+from . import metrics
 from .flood import FloodLimiter
-from .history import BotStore
+from .scope import Catalog
+from .storage import BotStore
 
 log = logging.getLogger(__name__)
 # Updates handled at once. An answer holds its slot while it waits for the model and for Telegram's
@@ -75,26 +74,34 @@ def file_url(api_url: str) -> str:
     return re.sub(r"/bot$", "/file/bot", base) if base.endswith("/bot") else base + "/file/bot"
 
 
-def build_application(settings: Settings, service: ArticleService, answerer: Answerer, *,
-                      store: BotStore | None = None) -> Application:
-    """The Application with every handler attached; not started. Tests pass their own answerer."""
-    if not settings.telegram_bot_token:
-        raise SettingsError("TELEGRAM_BOT_TOKEN is not set")
-    builder = (Application.builder().token(settings.telegram_bot_token.get_secret_value())
+def build_application(config: BotConfig, service: ArticleService, answerer: Answerer, *,
+                      store: BotStore | None = None, suggester: Suggester | None = None) -> Application:
+    """The Application with every handler attached; not started. Tests pass their own answerer (and
+    suggester: by default suggestions are made offline and checked with `answerer`)."""
+    builder = (Application.builder().token(config.token)
                .concurrent_updates(CONCURRENT_UPDATES)
                .connection_pool_size(API_CONNECTIONS).pool_timeout(POOL_TIMEOUT)
-               .rate_limiter(FloodLimiter(max_retries=3))
+               .rate_limiter(limiter := FloodLimiter(max_retries=3))
                .post_init(_post_init).post_shutdown(_post_shutdown))
-    if settings.telegram_api_url:
-        builder = builder.base_url(settings.telegram_api_url.rstrip("/")).base_file_url(
-            file_url(settings.telegram_api_url))
+    if config.api_url:
+        builder = builder.base_url(config.api_url.rstrip("/")).base_file_url(file_url(config.api_url))
     app = builder.build()
-    store = store or BotStore(settings.data_dir / "bot.sqlite3")
-    access = Access(settings.admin_ids, settings.allowed_user_ids, settings.allowed_chat_ids)
-    conversations = Conversations(answerer, store, settings.history_turns,
-                                  UserRateLimit(settings.user_rate_per_minute), access.is_admin)
-    app.bot_data[KEY] = Deps(settings, service, store, access, conversations)
+    store = store or BotStore(config.data_dir / "bot.sqlite3")
+    access = Access(config.admin_ids, config.allowed_user_ids, config.allowed_chat_ids)
+    if not config.suggestions:
+        suggester = None
+    elif suggester is None:  # offline questions, kept only when `answerer` answers them
+        suggester = Suggester(service, answerer)
+    catalog = Catalog(service, store, suggester)
+    conversations = Conversations(answerer, store, config.history_turns,
+                                  UserRateLimit(config.user_rate_per_minute), access.is_admin, catalog,
+                                  expire_after_s=60 * config.conversation_expiry_minutes,
+                                  budget=DailyBudget(store.user_usage, config.daily_questions, config.daily_llm_tokens))
+    app.bot_data[KEY] = Deps(config, service, store, access, conversations, catalog)
+    app.bot_data[LIMITER_KEY] = limiter  # its counters: /stats and the Prometheus metrics
+    metrics.watch_limiter(lambda: {**limiter.stats(), "queued": limiter.queued})
     handlers.register(app)
+    choose.register(app)
     admin.register(app)
     app.add_error_handler(handlers.on_error)
     return app
@@ -118,36 +125,5 @@ def _warm_up(service: ArticleService) -> None:
 
 
 async def _post_shutdown(app: Application) -> None:
+    await app.bot_data[KEY].catalog.close()
     app.bot_data[KEY].store.close()
-
-
-def run_bot(settings: Settings) -> None:
-    """`articlebot run` with a token: polling, or a webhook when ARTICLEBOT_WEBHOOK_URL is set.
-    SIGINT/SIGTERM stop it cleanly (PTB finishes in-flight updates, then post_shutdown runs)."""
-    from articlebot.compose import build_answerer, build_service
-
-    assert settings.telegram_bot_token is not None
-    protect_token(settings.telegram_bot_token.get_secret_value())
-    service = build_service(settings)
-    report = service.open()  # index before taking questions, so the first one does not wait
-    if report is not None:
-        log.info("indexed: %s", report.summary())
-    app = build_application(settings, service, build_answerer(settings, service))
-    if settings.webhook_url:
-        app.run_webhook(**webhook_options(settings), allowed_updates=Update.ALL_TYPES)
-    else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
-
-
-def webhook_options(settings: Settings) -> dict[str, Any]:
-    """Where to listen and what to register with Telegram, for `run_webhook`/`start_webhook`.
-
-    Listen on ARTICLEBOT_WEBHOOK_LISTEN:PORT (behind a TLS reverse proxy) at the path of
-    ARTICLEBOT_WEBHOOK_URL. Telegram sends the secret in a header on every call and PTB answers 403
-    without it; with no ARTICLEBOT_WEBHOOK_SECRET a random one is registered at each start.
-    """
-    assert settings.webhook_url
-    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else secrets.token_urlsafe(32)
-    return {"listen": settings.webhook_listen, "port": settings.webhook_port,
-            "url_path": urlsplit(settings.webhook_url).path.lstrip("/"), "webhook_url": settings.webhook_url,
-            "secret_token": secret}

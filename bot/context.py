@@ -6,23 +6,26 @@ from dataclasses import dataclass
 
 from telegram.ext import ContextTypes
 
-from articlebot.settings import Settings
 from retrieval.service import ArticleService
 
 from .access import Access
+from .config import BotConfig
 from .conversation import Conversations
-from .history import BotStore
+from .scope import Catalog
+from .storage import BotStore
 
 KEY = "articlebot"
+LIMITER_KEY = "articlebot.limiter"  # the FloodLimiter, for its counters
 
 
 @dataclass
 class Deps:
-    settings: Settings
+    config: BotConfig
     service: ArticleService
     store: BotStore
     access: Access
     conversations: Conversations
+    catalog: Catalog
 
 
 def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from functools import partial
 
-from telegram import LinkPreviewOptions, Message, MessageEntity, ReplyParameters, Update
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, MessageEntity, ReplyParameters, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
@@ -26,14 +26,21 @@ from . import texts
 from .access import addressed_text
 from .context import deps
 from .conversation import SOURCES_PREFIX, Question
-from .render import sources_html, split_html
-from .streaming import retrying
+from .render import sources_html
+from .replies import reply_html, retrying
+from .scope import Scope
 
 log = logging.getLogger(__name__)
 Ctx = ContextTypes.DEFAULT_TYPE
 # New messages only: correcting a typo in a question already answered must not answer it twice.
 NEW = filters.UpdateType.MESSAGE
-KNOWN_COMMANDS = {c.command for c in texts.USER_COMMANDS + texts.ADMIN_COMMANDS}
+KNOWN_COMMANDS = texts.COMMAND_NAMES
+
+
+def lang(update: Update, context: Ctx) -> texts.Lang:
+    """The language of this user's Telegram app (Korean or English), else the configured default."""
+    user = update.effective_user
+    return texts.language(user.language_code if user else None, deps(context).config.default_language)
 
 
 async def gate(update: Update, context: Ctx) -> None:
@@ -46,42 +53,52 @@ async def gate(update: Update, context: Ctx) -> None:
         return
     chat = update.effective_chat
     if update.callback_query:
-        await update.callback_query.answer(texts.PRIVATE_BOT)
+        await update.callback_query.answer(texts.PRIVATE_BOT(lang(update, context)))
     elif chat and chat.type == ChatType.PRIVATE and update.effective_message:
-        await update.effective_message.reply_text(texts.PRIVATE_BOT)
+        await update.effective_message.reply_text(texts.PRIVATE_BOT(lang(update, context)))
     raise ApplicationHandlerStop
 
 
 async def start(update: Update, context: Ctx) -> None:
     """/start: which articles the bot knows and how to ask."""
     d = deps(context)
-    articles = await asyncio.to_thread(d.service.articles)  # may open the index on first use
+    articles = await asyncio.to_thread(d.catalog.articles)  # may open the index on first use
+    focus, _ = await asyncio.to_thread(d.catalog.focus, update.effective_chat.id)
     admin = d.access.is_admin(update.effective_user.id if update.effective_user else None)
-    await reply_html(update.effective_message, texts.welcome(articles, admin))
+    message = update.effective_message
+
+    async def send(markup: InlineKeyboardMarkup | None) -> Message:
+        return await retrying(partial(message.reply_html, texts.welcome(articles, admin, lang(update, context), focus), do_quote=True,
+                                      reply_markup=markup, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+
+    scope = Scope(focus.id if focus else None, focused=focus is not None)
+    await d.catalog.send(message.chat.id, send, [], await asyncio.to_thread(d.catalog.suggestion_articles, scope))
 
 
 async def help_command(update: Update, context: Ctx) -> None:
     """/help: the commands and how to ask."""
     admin = deps(context).access.is_admin(update.effective_user.id if update.effective_user else None)
-    await reply_html(update.effective_message, texts.HELP + (texts.ADMIN_HELP if admin else ""))
+    await reply_html(update.effective_message, texts.help_text(lang(update, context), admin))
 
 
 async def reset(update: Update, context: Ctx) -> None:
     """/reset: forget this chat's history (and stop an answer in flight)."""
     deps(context).conversations.reset(update.effective_chat.id)
-    await reply_html(update.effective_message, texts.RESET_DONE)
+    await reply_html(update.effective_message, texts.RESET_DONE(lang(update, context)))
 
 
 async def cancel(update: Update, context: Ctx) -> None:
     """/cancel: stop this chat's answer in flight."""
     stopped = deps(context).conversations.cancel(update.effective_chat.id)
-    await reply_html(update.effective_message, texts.CANCELLED if stopped else texts.NOTHING_TO_CANCEL)
+    said = texts.CANCELLED if stopped else texts.NOTHING_TO_CANCEL
+    await reply_html(update.effective_message, said(lang(update, context)))
 
 
 async def sources(update: Update, context: Ctx) -> None:
     """/sources: the cited excerpts behind this chat's last answer."""
     cited = deps(context).store.citations(update.effective_chat.id)
-    await reply_html(update.effective_message, sources_html(cited) if cited is not None else texts.NO_ANSWER_YET)
+    await reply_html(update.effective_message, sources_html(cited, lang(update, context)) if cited is not None
+                     else texts.NO_ANSWER_YET(lang(update, context)))
 
 
 async def sources_button(update: Update, context: Ctx) -> None:
@@ -93,10 +110,10 @@ async def sources_button(update: Update, context: Ctx) -> None:
     if isinstance(message, Message) and answer_id.isdecimal() and len(answer_id) < 19:
         cited = deps(context).store.citations(message.chat.id, int(answer_id))
     if cited is None:
-        await query.answer(texts.SOURCES_GONE)
+        await query.answer(texts.SOURCES_GONE(lang(update, context)))
         return
     await query.answer()
-    await reply_html(message, sources_html(cited))
+    await reply_html(message, sources_html(cited, lang(update, context)))
 
 
 async def question(update: Update, context: Ctx) -> None:
@@ -120,11 +137,12 @@ async def ask_command(update: Update, context: Ctx) -> None:
 async def _ask(update: Update, context: Ctx, text: str) -> None:
     message = update.effective_message
     if not text.strip():
-        await reply_html(message, texts.EMPTY_QUESTION)
+        await reply_html(message, texts.EMPTY_QUESTION(lang(update, context)))
         return
     q = Question(chat_id=message.chat.id, text=text, user_id=update.effective_user.id if update.effective_user else None,
                  message_id=message.message_id, private=message.chat.type == ChatType.PRIVATE,
-                 thread_id=message.message_thread_id if message.is_topic_message else None)
+                 thread_id=message.message_thread_id if message.is_topic_message else None,
+                 update_id=update.update_id, lang=lang(update, context))
     await deps(context).conversations.ask(context.bot, q)
 
 
@@ -141,12 +159,12 @@ class UnknownCommand(filters.MessageFilter):
 
 async def unknown_command(update: Update, context: Ctx) -> None:
     """A command we do not know, in a private chat: say so instead of staying silent."""
-    await reply_html(update.effective_message, texts.UNKNOWN_COMMAND)
+    await reply_html(update.effective_message, texts.UNKNOWN_COMMAND(lang(update, context)))
 
 
 async def not_text(update: Update, context: Ctx) -> None:
     """Stickers, photos, voice and the like: say that only text works."""
-    await reply_html(update.effective_message, texts.TEXT_ONLY)
+    await reply_html(update.effective_message, texts.TEXT_ONLY(lang(update, context)))
 
 
 async def on_error(update: object, context: Ctx) -> None:
@@ -169,20 +187,11 @@ async def on_error(update: object, context: Ctx) -> None:
     message = update.effective_message
     try:
         await retrying(partial(
-            context.bot.send_message, update.effective_chat.id, texts.error(exc), parse_mode=ParseMode.HTML,
+            context.bot.send_message, update.effective_chat.id, texts.error(exc, lang(update, context)),
+            parse_mode=ParseMode.HTML,
             reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True) if message else None))
     except TelegramError as send_exc:
         log.warning("could not tell chat %s about the error: %s", update.effective_chat.id, send_exc)
-
-
-async def reply_html(message: Message | None, html: str) -> None:
-    """Reply with HTML, split when long; every part after the first is a plain follow-on message."""
-    if message is None:
-        return
-    for i, part in enumerate(split_html(html)):
-        # Retried like answers: one 502 or dropped connection must not lose a command's reply.
-        await retrying(partial(message.reply_html, part, do_quote=i == 0,
-                               link_preview_options=LinkPreviewOptions(is_disabled=True)))
 
 
 def register(app: Application) -> None:

@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Sequence
 
 from retrieval.models import Answer, Citation
+
+from . import texts
+from .markup import attr, esc, link  # noqa: F401  (esc and attr are imported from here elsewhere)
 
 LIMIT = 4096  # Telegram's maximum message length
 # Tags and entities are atoms; every other character is one atom, so a cut never lands inside either.
 _ATOM = re.compile(r"<[^<>]*>|&#?\w+;|[\s\S]")
 _OPEN = re.compile(r"<([a-z][a-z-]*)[^<>]*>")
 _SENTENCE_END = set(".!?。…”\"')")
-
-
-def esc(text: str) -> str:
-    """Escape model or article text for parse_mode=HTML."""
-    return html.escape(text, quote=False)
-
-
-def attr(text: str) -> str:
-    return html.escape(text, quote=True)
-
-
-def link(url: str, label: str = "link") -> str:
-    """' — <a href=…>label</a>' for a web address; '' for anything else (an article's url is data: a
-    javascript: or tg: link from an uploaded file must not become a link, and Telegram refuses odd ones)."""
-    if not re.match(r"https?://\S+$", url or "", re.IGNORECASE):
-        return ""
-    return f' — <a href="{attr(url)}">{esc(label)}</a>'
 
 
 def answer_html(answer: Answer) -> str:
@@ -53,13 +38,13 @@ def _mark_quote(passage: str, quote: str) -> str:
     return esc(passage[:i]) + "<b>" + esc(quote) + "</b>" + esc(passage[i + len(quote):])
 
 
-def sources_html(citations: Sequence[Citation]) -> str:
+def sources_html(citations: Sequence[Citation], lang: texts.Lang = "en") -> str:
     """Each cited excerpt: number, article title, link when there is one, the passage with the quote bold."""
     if not citations:
-        return "No sources: that answer did not cite any article."
-    blocks = ["<b>Sources</b>"]
+        return texts.NO_SOURCES(lang)
+    blocks = [f"<b>{texts.SOURCES(lang)}</b>"]
     for c in citations:
-        head = f"<b>[{c.n}]</b> {esc(c.title or c.article_id)}{link(c.url)}"
+        head = f"<b>[{c.n}]</b> {esc(c.title or c.article_id)}{link(c.url, texts.LINK(lang))}"
         blocks.append(f"{head}\n<blockquote expandable>{_mark_quote(c.passage or c.quote, c.quote)}</blockquote>")
     return "\n\n".join(blocks)
 

@@ -6,9 +6,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import TypeVar
 
 from telegram import (
     Bot,
@@ -18,10 +16,11 @@ from telegram import (
     ReplyParameters,
 )
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
+from telegram.error import BadRequest, NetworkError, TelegramError
 
 from .flood import PREVIEW, PreviewDropped
 from .render import draft_text
+from .replies import is_not_modified, retrying
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +28,6 @@ DRAFT_INTERVAL = 0.5  # drafts are not messages, but there is no point animating
 EDIT_INTERVAL = 1.0  # Telegram allows about one message per second per chat
 GROUP_EDIT_INTERVAL = 3.0  # ... and 20 per minute per group; keep most of that budget for answers
 TYPING_EVERY = 4.5  # the "typing" status lasts five seconds
-RETRIES = 2  # for the final answer only: a 502 or a dropped connection should not lose it
-T = TypeVar("T")
 
 
 async def keep_typing(bot: Bot, chat_id: int, thread_id: int | None) -> None:
@@ -41,24 +38,6 @@ async def keep_typing(bot: Bot, chat_id: int, thread_id: int | None) -> None:
         except TelegramError as exc:
             log.debug("chat action failed in %s: %s", chat_id, exc)
         await asyncio.sleep(TYPING_EVERY)
-
-
-def _not_modified(exc: BadRequest) -> bool:
-    return "not modified" in str(exc).lower()
-
-
-async def retrying(send: Callable[[], Awaitable[T]]) -> T:
-    """Retry a send after a transient failure (bad gateway, dropped connection). Not after a timeout:
-    the message may have arrived, and a duplicate answer is worse than a late error message."""
-    for attempt in range(RETRIES + 1):
-        try:
-            return await send()
-        except NetworkError as exc:
-            if isinstance(exc, (BadRequest, TimedOut)) or attempt == RETRIES:
-                raise
-            log.info("send failed (%s); retrying", exc)
-            await asyncio.sleep(0.5 * 2**attempt)
-    raise AssertionError("unreachable")
 
 
 class AnswerReply:
@@ -105,7 +84,7 @@ class AnswerReply:
         except PreviewDropped:
             pass  # the budget went to answers; the next preview (or the final answer) shows more
         except BadRequest as exc:
-            if not _not_modified(exc):
+            if not is_not_modified(exc):
                 raise
         except NetworkError as exc:  # a lost preview is cosmetic; the final answer is retried
             log.info("preview failed in chat %s: %s", self.chat_id, exc)
@@ -122,7 +101,7 @@ class AnswerReply:
                         link_preview_options=LinkPreviewOptions(is_disabled=True)))
                     sent.append(edited if isinstance(edited, Message) else self.message)
                 except BadRequest as exc:
-                    if not _not_modified(exc):
+                    if not is_not_modified(exc):
                         raise
                     sent.append(self.message)
                 continue

@@ -21,8 +21,10 @@ def lang_of(text: str) -> str:
 
 
 class Answerer(Protocol):
-    """Answers a question in a conversation; `astream` yields text deltas, then one final `Answer`."""
+    """Answers a question in a conversation; `astream` yields text deltas, then one final `Answer`.
+    With `article_id`, the answer comes from that article only."""
 
-    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer: ...
+    def ask(self, question: str, history: Sequence[Turn] = (), article_id: str | None = None) -> Answer: ...
 
-    def astream(self, question: str, history: Sequence[Turn] = ()) -> AsyncIterator[str | Answer]: ...
+    def astream(self, question: str, history: Sequence[Turn] = (),
+                article_id: str | None = None) -> AsyncIterator[str | Answer]: ...

@@ -1,4 +1,4 @@
-"""Score answers on QA files of the shared format: hit rate, refusal accuracy, follow-up accuracy."""
+"""Score answers on QA files (format: eval/README.md): hit rate, refusal accuracy, follow-up accuracy."""
 
 from __future__ import annotations
 
@@ -45,15 +45,42 @@ class EvalResult:
         }
 
 
+def _turn_problem(turn: object) -> str | None:
+    if not isinstance(turn, dict):
+        return "a question must be a JSON object"
+    if not isinstance(turn.get("q"), str) or not turn["q"].strip():
+        return 'needs "q", the question, as a non-empty string'
+    keys = turn.get("keys", [])
+    if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):
+        return '"keys" must be a list of non-empty strings'
+    if not isinstance(turn.get("answerable", True), bool):
+        return '"answerable" must be true or false'
+    return None
+
+
+def row_problem(row: object) -> str | None:
+    """Why a row breaks the format (eval/README.md), or None when it is fine."""
+    if isinstance(row, dict) and "turns" in row:
+        turns = row["turns"]
+        if not isinstance(turns, list) or not turns:
+            return '"turns" must be a non-empty list of questions'
+        return next((f"turn {i + 1}: {p}" for i, t in enumerate(turns) if (p := _turn_problem(t))), None)
+    return _turn_problem(row)
+
+
 def read_jsonl(paths: Iterable[Path]) -> list[dict]:
+    """Every row of the files; a row that is not JSON or breaks the format stops with its file and line."""
     rows = []
     for path in paths:
         for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
             if line.strip():
                 try:
-                    rows.append(json.loads(line))
+                    row = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise ValueError(f"{path}:{n}: not JSON ({exc.msg})") from None
+                if (problem := row_problem(row)) is not None:
+                    raise ValueError(f"{path}:{n}: {problem} (the format is in eval/README.md)")
+                rows.append(row)
     return rows
 
 

@@ -21,7 +21,7 @@ from .models import Answer, ArticleInfo, IngestReport, Passage, Turn
 
 MAX_QUESTION_CHARS = 1000
 # Sources recorded for uploaded files: there is nothing to read again on reload.
-UPLOAD_PREFIX = "upload:"
+_UPLOAD_PREFIX = "upload:"
 
 
 def validate_question(question: str) -> str:
@@ -39,14 +39,13 @@ class ArticleService:
     """Owns the active index snapshot; writes are serialized, reads never wait for them."""
 
     def __init__(self, store: VectorStore, embedder: Embedder, *, default_sources: Sequence[str] = (),
-                 top_k: int = 5, allow_private_urls: bool = True, max_fetch_bytes: int = 5_000_000) -> None:
+                 top_k: int = 5, max_fetch_bytes: int = 5_000_000) -> None:
         self.store = store
         self.embedder = embedder
         self.searcher = HybridSearcher(store, embedder)
         self.extractive = ExtractiveAnswerer(embedder)
         self.default_sources = list(default_sources)
         self.top_k = top_k
-        self.allow_private_urls = allow_private_urls
         self.max_fetch_bytes = max_fetch_bytes
         self.lexicon = Lexicon(store.cache_dir)
         self._snap: StoredSnapshot | None = None
@@ -59,7 +58,7 @@ class ArticleService:
         with self._write:
             name = self.store.active_name()
             if name is None:
-                loaded = self._load(self.default_sources)
+                loaded = self._load(self.default_sources, progress=progress)
                 return self._commit(None, indexer.merge([], loaded.articles), progress, loaded)
             snap = self._read(name)
             if snap.embedder_id != self.embedder.id:
@@ -96,26 +95,34 @@ class ArticleService:
     def _set(self, snap: StoredSnapshot) -> None:
         self._snap, self._stats = snap, IndexStats(snap)
 
-    def search(self, query: str, k: int | None = None, extra_terms: list[str] | None = None) -> list[Passage]:
-        """Hybrid search over the active index."""
-        return self.searcher.search(self.snapshot(), query, k or self.top_k, extra_terms)
+    def search(self, query: str, k: int | None = None, extra_terms: list[str] | None = None,
+               article_id: str | None = None) -> list[Passage]:
+        """Hybrid search over the active index (one article's passages only when `article_id` is set)."""
+        snap = self.snapshot()
+        self.require_article(article_id)
+        return self.searcher.search(snap, query, k or self.top_k, extra_terms, article_id)
 
-    def retrieve(self, question: str, history: Sequence[Turn] = ()) -> tuple[str, list[str], list[Passage], dict]:
-        """(standalone question, borrowed terms, passages, timings) for a question in a conversation."""
+    def retrieve(self, question: str, history: Sequence[Turn] = (), article_id: str | None = None
+                 ) -> tuple[str, list[str], list[Passage], dict]:
+        """(standalone question, borrowed terms, passages, timings) for a question in a conversation;
+        with `article_id`, every passage (carried ones too) comes from that article."""
         question = validate_question(question)
         t0 = time.perf_counter()
         cond = condense(question, list(history))
         snap = self.snapshot()
-        passages = self.searcher.search(snap, cond.standalone, self.top_k, cond.context_terms)
+        self.require_article(article_id)
+        passages = self.searcher.search(snap, cond.standalone, self.top_k, cond.context_terms, article_id)
         seen = {p.chunk_id for p in passages}
-        carried = [snap.row[cid] for cid in dict.fromkeys(cond.carried_chunk_ids) if cid not in seen and cid in snap.row]
-        passages += snap.passages(carried, [0.0] * len(carried))
+        carried = [snap.row[cid] for cid in dict.fromkeys(cond.carried_chunk_ids)
+                   if cid not in seen and cid in snap.row]
+        passages += [p for p in snap.passages(carried, [0.0] * len(carried))
+                     if article_id is None or p.article_id == article_id]
         return cond.standalone, cond.context_terms, passages, {"retrieve": (time.perf_counter() - t0) * 1000}
 
-    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
-        """Answer from the articles only, with citations; the offline extractive answerer."""
+    def ask(self, question: str, history: Sequence[Turn] = (), article_id: str | None = None) -> Answer:
+        """Answer from the articles (or the one article `article_id`) only, with citations; offline."""
         t0 = time.perf_counter()
-        standalone, context, passages, timings = self.retrieve(question, history)
+        standalone, context, passages, timings = self.retrieve(question, history, article_id)
         t1 = time.perf_counter()
         qvec = self.embedder.embed_query(standalone)
         answer = self.extractive.answer(question.strip(), standalone, context, qvec, passages, self._stats)
@@ -129,14 +136,31 @@ class ArticleService:
         return [ArticleInfo(e.id, e.title, e.chunks, e.source, e.indexed_at, e.url, e.published)
                 for e in self.snapshot().entries]
 
+    def require_article(self, article_id: str | None) -> None:
+        """ArticleNotFound unless `article_id` is None or an indexed article."""
+        if article_id is not None and not any(e.id == article_id for e in self.snapshot().entries):
+            raise ArticleNotFound(f"no article with id {article_id!r}")
+
+    def article_passages(self, article_id: str) -> list[Passage]:
+        """One article's passages in reading order (what suggested questions are made from)."""
+        self.require_article(article_id)
+        snap = self.snapshot()
+        rows = [int(i) for i in snap.article_rows(article_id)]
+        return sorted(snap.passages(rows, [0.0] * len(rows)), key=lambda p: p.position)
+
     # ----- writing -------------------------------------------------------------------------
-    def _load(self, sources: Sequence[str], allow_private: bool = True) -> Loaded:
+    def _load(self, sources: Sequence[str], allow_private: bool = True,
+              progress: indexer.ProgressFn | None = None) -> Loaded:
         loaded = Loaded()
-        for src in sources:
+        for i, src in enumerate(sources):
+            if progress:  # fetching pages and reading big files takes a while before any embedding
+                progress("reading sources", i, len(sources))
             try:
                 loaded.extend(load_source(src, allow_private=allow_private, max_bytes=self.max_fetch_bytes))
             except SourceError as exc:
                 loaded.problems.append(str(exc))
+        if progress and sources:
+            progress("reading sources", len(sources), len(sources))
         return loaded.unique()
 
     def _commit(self, current: StoredSnapshot | None, target: indexer.Plan, progress: indexer.ProgressFn | None,
@@ -147,28 +171,25 @@ class ArticleService:
         self._set(snap)
         return report
 
-    def ingest(self, sources: Sequence[str], *, replace: bool = False, from_bot: bool = False,
-               progress: indexer.ProgressFn | None = None) -> IngestReport:
+    def ingest(self, sources: Sequence[str], *, replace: bool = False, allow_private: bool = True,
+               urls_only: bool = False, progress: indexer.ProgressFn | None = None) -> IngestReport:
         """Add (or with `replace`, replace the index with) the articles in `sources`.
 
         Good articles are indexed in one atomic step even when other sources fail; the failures
-        are listed in the report. Nothing is written when no article could be read.
+        are listed in the report. Nothing is written when no article could be read. `allow_private`
+        lets URLs reach private or local addresses; with `urls_only`, anything but an http(s) URL is
+        reported instead of read (the caller decides who may name files on this machine).
         """
-        allow = self.allow_private_urls or not from_bot
-        if from_bot:  # a chat may name web pages only, never a file or directory on this machine
-            local = [s for s in sources if not is_url(s)]
-            sources = [s for s in sources if is_url(s)]
-        loaded = self._load(sources, allow_private=allow)
-        if from_bot:
-            loaded.problems += [f"{s[:200]}: not an http(s) URL (from the chat, add web pages or upload a file)"
-                                for s in local]
+        local = [s for s in sources if urls_only and not is_url(s)]
+        loaded = self._load([s for s in sources if s not in local], allow_private=allow_private, progress=progress)
+        loaded.problems += [f"{s[:200]}: not an http(s) URL (add web pages, or upload a file)" for s in local]
         return self._ingest_loaded(loaded, replace=replace, progress=progress)
 
-    def ingest_document(self, name: str, data: bytes, *, source: str,
+    def ingest_document(self, name: str, data: bytes, *,
                         progress: indexer.ProgressFn | None = None) -> IngestReport:
-        """Add the articles of an uploaded file (text, Markdown, HTML or JSON Lines)."""
+        """Add the articles of an uploaded file (text, Markdown, HTML or JSON Lines); a reload keeps them."""
         try:
-            loaded = parse_document(name, data, source).unique()
+            loaded = parse_document(name, data, _UPLOAD_PREFIX + name).unique()
         except SourceError as exc:
             loaded = Loaded(problems=[str(exc)])
         return self._ingest_loaded(loaded, progress=progress)
@@ -182,22 +203,18 @@ class ArticleService:
             target = indexer.merge(current.entries, loaded.articles, replace_all=replace)
             return self._commit(current, target, progress, loaded)
 
-    def reload(self, progress: indexer.ProgressFn | None = None, *, from_bot: bool = False) -> IngestReport:
+    def reload(self, progress: indexer.ProgressFn | None = None, *, allow_private: bool = True) -> IngestReport:
         """Re-read every source and swap the index in one step; any failure leaves the old index serving.
-
-        From the bot, URLs pass the same address check as `/add`: a name that was public when added
-        may point at a private address by now.
-        """
-        allow = self.allow_private_urls or not from_bot
+        `allow_private` as for `ingest`."""
         with self._write:
             current = self.snapshot()
             sources = list(dict.fromkeys(e.source for e in current.entries))
-            kept = [s for s in sources if s.startswith(UPLOAD_PREFIX)]  # nothing to re-read: kept as is
+            kept = [s for s in sources if s.startswith(_UPLOAD_PREFIX)]  # nothing to re-read: kept as is
             rereadable = [s for s in sources if s not in kept]
             loaded, unreadable = Loaded(), []
             for src in rereadable:
                 try:
-                    loaded.extend(load_source(src, allow_private=allow, max_bytes=self.max_fetch_bytes))
+                    loaded.extend(load_source(src, allow_private=allow_private, max_bytes=self.max_fetch_bytes))
                 except SourceError as exc:
                     unreadable.append(str(exc))
             loaded = loaded.unique()

@@ -137,14 +137,16 @@ def shared_eval() -> Path:
 # ----- the CLI as a person runs it ------------------------------------------------------------
 def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(_FOREIGN_ENV)}
-    env.update(ARTICLEBOT_DATA_DIR=str(data_dir), ANONYMIZED_TELEMETRY="False", PYTHONUNBUFFERED="1")
+    # No health server unless a test asks for one: bots run side by side would fight over its port.
+    env.update(ARTICLEBOT_DATA_DIR=str(data_dir), ANONYMIZED_TELEMETRY="False", PYTHONUNBUFFERED="1",
+               ARTICLEBOT_METRICS_PORT="0", ARTICLEBOT_ENV_FILE=os.devnull)  # never a developer's .env
     env.update(extra)
     return env
 
 
 def run_cli(args: Sequence[str], data_dir: Path, *, input: str | None = None, cwd: Path | None = None,
             timeout: float = 240, **env: str) -> subprocess.CompletedProcess[str]:
-    """`.venv/bin/articlebot ARGS` in a clean environment (cwd: the data dir's parent, so no .env is read)."""
+    """`.venv/bin/articlebot ARGS` in a clean environment (no .env: cli_env names os.devnull)."""
     cwd = cwd or data_dir.parent
     cwd.mkdir(parents=True, exist_ok=True)
     return subprocess.run([str(VENV_BIN / "articlebot"), *args], input=input, capture_output=True, text=True,

@@ -50,7 +50,7 @@ async def say(tg: FakeTelegram, text: str, chat: int, contains: str, method: str
 
 async def test_non_admins_are_refused_and_nothing_happens(tmp_path, service, embedder):
     async with admin_bot(tmp_path, service) as (tg, _):
-        for command in ("/reload", "/add https://example.com/a", f"/remove {DEFAULT_ID}", "/stats", "/articles"):
+        for command in ("/reload", "/add https://example.com/a", f"/remove {DEFAULT_ID}", "/stats"):
             await say(tg, command, USER, "admins only")
         since = tg.mark()
         tg.document("memo.txt", "새 기사 본문입니다. ".encode() * 20, user_id=USER)
@@ -90,7 +90,7 @@ async def test_admin_reload_reports_progress_while_other_chats_keep_getting_answ
 
 async def test_add_url_is_refused_for_loopback_unless_private_urls_are_allowed(tmp_path, data_dir, embedder, pages):
     url = pages.add("/news/busan.html", NEWS_PAGE)
-    guarded = make_service(data_dir, embedder, [DEFAULT_ARTICLE], allow_private_urls=False)
+    guarded = make_service(data_dir, embedder, [DEFAULT_ARTICLE])
     guarded.open()
     async with admin_bot(tmp_path, guarded) as (tg, _):
         refusal = await say(tg, f"/add {url}", ADMIN, "refusing to fetch")
@@ -99,7 +99,7 @@ async def test_add_url_is_refused_for_loopback_unless_private_urls_are_allowed(t
         await say(tg, "/add http://169.254.169.254/latest/meta-data/", ADMIN, "refusing to fetch")
     assert pages.hits == {} and len(guarded.articles()) == 1
 
-    allowed = make_service(tmp_path / "data2", HashEmbedder(), [DEFAULT_ARTICLE], allow_private_urls=True)
+    allowed = make_service(tmp_path / "data2", HashEmbedder(), [DEFAULT_ARTICLE])
     allowed.open()
     async with admin_bot(tmp_path / "b", allowed, allow_private_urls=True) as (tg, _):
         await say(tg, "/add", ADMIN, "Usage")

@@ -250,14 +250,15 @@ async def test_the_token_never_reaches_the_logs(tmp_path, service):
         root.setLevel(old_level)
         logging.getLogger("httpx").setLevel(httpx_level)
     logged = stream.getvalue()
-    assert "answered in chat" in logged and "Set Bot API URL" in logged
+    assert "answered: chat=" in logged and "Set Bot API URL" in logged
     assert tg.token not in logged and tg.token.split(":")[1] not in logged
 
 
 async def test_webhook_mode_checks_the_secret_token_header(tmp_path, service, unused_tcp_port):
     import aiohttp
 
-    from bot.app import build_application, webhook_options
+    from articlebot.compose import bot_config, webhook_options
+    from bot.app import build_application
 
     with FakeTelegram() as tg:
         url = f"http://127.0.0.1:{unused_tcp_port}/telegram/hook"
@@ -265,7 +266,7 @@ async def test_webhook_mode_checks_the_secret_token_header(tmp_path, service, un
         options = webhook_options(settings)
         assert options["url_path"] == "telegram/hook" and len(options["secret_token"]) >= 32
         assert webhook_options(settings)["secret_token"] != options["secret_token"]  # random per start
-        app = build_application(settings, service, ScriptedAnswerer(service))
+        app = build_application(bot_config(settings), service, ScriptedAnswerer(service))
         await app.initialize()
         await app.start()
         await app.updater.start_webhook(**options)

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.access import Access, RateLimited, UserRateLimit
-from bot.history import BotStore
+from bot.storage import BotStore
 from bot.render import LIMIT, answer_html, esc, sources_html, split_html
 from retrieval.models import Answer, Citation
 

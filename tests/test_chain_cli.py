@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -54,7 +55,9 @@ def test_cli_with_the_llm_down_still_answers_with_a_note(tmp_path, fake_openai):
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     assert out["mode"] == "extractive" and "81" in out["answer"] and out["note"].startswith("LLM을 사용할 수 없어(HTTP 503)")
-    assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) <= 2
+    said = [line for line in res.stderr.strip().splitlines()
+            if not re.fullmatch(r"[a-z ]+: \d+/\d+", line)]  # piped progress lines of the first indexing
+    assert "Traceback" not in res.stderr and len(said) <= 2
 
 
 def test_build_answerer_picks_the_chain_only_with_a_key(service, monkeypatch):

@@ -47,7 +47,7 @@ def test_first_use_indexes_the_default_article_and_lists_it(seeded):
     [art] = json.loads(result.stdout)
     assert set(art) >= ARTICLE_KEYS
     assert art["id"] == DEFAULT_ID and art["chunks"] >= 2 and art["title"].startswith("오세훈")
-    assert "Indexed:" in result.stderr
+    assert f"Indexed into {seeded[0]}:" in result.stderr, "first use says where the data dir is"
 
 
 def test_ask_json_prints_one_answer_object(seeded):
@@ -56,7 +56,7 @@ def test_ask_json_prints_one_answer_object(seeded):
     assert_answer_contract(data)
     assert data["question"] == "서울관에 참여한 서울 소재 스타트업은 몇 개 기업인가?"
     assert data["answerable"] is True and "81" in data["answer"]
-    assert "Indexed:" not in result.stderr, "the second use must not index again"
+    assert "Indexed" not in result.stderr, "the second use must not index again"
 
 
 def test_ask_jsonl_answers_each_line_in_order(seeded):
@@ -105,11 +105,20 @@ def test_search_jsonl(seeded):
 def test_search_json_and_text(seeded):
     data = json.loads(ok(run_cli(["search", "코엑스", "-k", "1", "--json"], seeded[0])).stdout)
     assert len(data["results"]) == 1 and "코엑스" in data["results"][0]["text"]
+    piped = ok(run_cli(["search", "코엑스", "-k", "2"], seeded[0])).stdout.splitlines()
+    assert piped[0].split("\t") == ["rank", "article_id", "chunk_id", "title", "text"]
+    rows = [line.split("\t") for line in piped[1:]]
+    assert [r[0] for r in rows] == ["1", "2"] and all(len(r) == 5 for r in rows), "one line per passage"
+    assert rows[0][1] == DEFAULT_ID and rows[0][3].startswith("오세훈")
+    full = {r["chunk_id"]: " ".join(r["text"].split())
+            for r in json.loads(ok(run_cli(["search", "코엑스", "-k", "2", "--json"], seeded[0])).stdout)["results"]}
+    assert all(r[4] == full[r[2]] for r in rows), "the whole passage, not cut at 160 characters"
 
 
 def test_chat_answers_piped_questions_and_exits_cleanly(seeded):
     result = ok(run_cli(["chat"], seeded[0], input="서울관에 참여한 스타트업은 몇 개야?\n한남4구역 시공사는 어디야?\n"))
     assert "Q: 서울관에 참여한 스타트업은 몇 개야?" in result.stdout
+    assert "loading models…" in result.stderr
     assert "Q: 한남4구역 시공사는 어디야?" in result.stdout
     first, second = result.stdout.split("Q: 한남4구역")
     assert "81" in first and "[1]" in first
@@ -127,6 +136,20 @@ def test_eval_prints_scores(seeded, tmp_path):
     ]), encoding="utf-8")
     data = json.loads(ok(run_cli(["eval", str(qa), "--json"], seeded[0])).stdout)
     assert data["hit_rate"] == 1.0 and data["refusal_accuracy"] == 1.0 and data["failures"] == []
+    scored = ok(run_cli(["eval", str(qa)], seeded[0]))
+    assert "answering: 0/2" in scored.stderr and "answering: 2/2" in scored.stderr, "piped: progress lines"
+    text = scored.stdout.splitlines()
+    assert text[0].startswith("index: 1 article(s)") and DEFAULT_ID in text[0], "says what it scored against"
+    assert "hit_rate: 1.000 (1/1)" in text and "refusal_accuracy: 1.000 (1/1)" in text
+    assert "followup_accuracy: – (none)" in text
+
+
+def test_eval_with_a_bad_row_names_file_and_line(seeded, tmp_path):
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text('{"id": "a", "q": "질문", "keys": ["x"]}\n{"id": "b", "question": "wrong key"}\n', encoding="utf-8")
+    result = run_cli(["eval", str(qa)], seeded[0])
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"{qa}:2:" in result.stderr and '"q"' in result.stderr
 
 
 def test_ingest_articles_remove(data, pages, tmp_path):
@@ -136,8 +159,8 @@ def test_ingest_articles_remove(data, pages, tmp_path):
     missing = tmp_path / "missing.txt"
 
     result = run_cli(["ingest", str(path), url, str(missing)], data)
-    assert result.returncode == 1, "a skipped source makes the exit status non-zero"
-    assert "2 article(s)" in result.stdout
+    assert result.returncode == 0, "articles were imported: success, with the problems listed"
+    assert "2 article(s)" in result.stdout and "0 unchanged" in result.stdout, "the default article is not news"
     assert "skipped:" in result.stderr and "missing.txt" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -153,14 +176,26 @@ def test_ingest_articles_remove(data, pages, tmp_path):
     assert unknown.returncode == 1
     assert "nope" in unknown.stderr and "Traceback" not in unknown.stderr
 
-    text = ok(run_cli(["articles"], data)).stdout
-    assert "night" not in text and DEFAULT_ID in text
+    text = ok(run_cli(["articles"], data)).stdout.splitlines()
+    assert text[0].split("\t") == ["id", "title", "chunks", "source", "indexed_at"]
+    assert len(text) == 3 and "night" not in "".join(text) and text[1].startswith(DEFAULT_ID + "\t")
 
 
 def test_ingest_with_nothing_readable_fails_clearly(data, tmp_path):
     result = run_cli(["ingest", str(tmp_path / "nope.txt")], data)
-    assert result.returncode == 1
-    assert "no such file" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 2, "nothing imported"
+    assert "nothing imported" in result.stderr and "no such file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_ingest_jsonl_reports_the_files_line_numbers_and_progress_lines(data, tmp_path):
+    good = json.dumps({"id": "j1", "title": "제목", "text": BODY}, ensure_ascii=False)
+    path = tmp_path / "batch.jsonl"
+    path.write_text("\n".join([good, good.replace("j1", "j2"), "", "{broken"]) + "\n", encoding="utf-8")
+    result = run_cli(["ingest", str(path)], data)
+    assert result.returncode == 0 and "2 article(s)" in result.stdout
+    assert "batch.jsonl:4:" in result.stderr and "line 1" not in result.stderr
+    assert "reading sources: 0/1" in result.stderr and "embedding: 0/" in result.stderr, "piped: progress lines"
 
 
 def test_a_bad_setting_exits_non_zero_naming_the_variable(tmp_path):
@@ -197,7 +232,17 @@ def test_help_on_every_command(tmp_path):
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, f"{name} --help: {err}"
         assert "Usage:" in out and "--help" in out
+        assert "`" not in out, f"{name} --help shows literal backticks"
+        assert "ARTICLEBOT_" in out and ".env" in out, f"{name} --help does not say where settings come from"
         if not name:
             for command in names:
                 assert command in out
     assert not (tmp_path / "data").exists(), "--help must not open the index"
+
+
+def test_version(tmp_path):
+    from importlib.metadata import version
+
+    result = ok(run_cli(["--version"], tmp_path / "data"))
+    assert result.stdout.strip() == f"articlebot {version('articlebot')}"
+    assert not (tmp_path / "data").exists()

@@ -70,3 +70,33 @@ def test_read_jsonl_names_the_bad_line(tmp_path):
         read_jsonl([path])
     path.write_text(json.dumps({"q": "a"}) + "\n", encoding="utf-8")
     assert read_jsonl([path]) == [{"q": "a"}]
+
+
+@pytest.mark.parametrize(("line", "says"), [
+    ('{"id": "x", "question": "wrong key"}', '"q"'),
+    ('{"id": "x", "q": "  "}', '"q"'),
+    ('{"q": "누구?", "keys": "장재민"}', '"keys"'),
+    ('{"q": "누구?", "answerable": "no"}', '"answerable"'),
+    ('{"turns": []}', '"turns"'),
+    ('{"turns": [{"q": "a"}, {"keys": ["b"]}]}', "turn 2"),
+    ('["not", "an", "object"]', "JSON object"),
+])
+def test_a_bad_row_names_its_file_line_and_problem(tmp_path, line, says):
+    path = tmp_path / "qa.jsonl"
+    path.write_text('{"q": "fine", "keys": ["a"]}\n\n' + line + "\n", encoding="utf-8")
+    with pytest.raises(ValueError) as err:
+        read_jsonl([path])
+    assert f"{path}:3:" in str(err.value) and says in str(err.value)
+
+
+def test_the_seed_dev_sets_ship_in_the_repository_and_parse():
+    """`make eval` works on a fresh clone: its default files are in eval/, not ../shared."""
+    import re
+
+    from conftest import ROOT
+
+    makefile = (ROOT / "Makefile").read_text()
+    files = re.search(r"^EVAL \?= (.+)$", makefile, re.M).group(1).split()
+    rows = read_jsonl([ROOT / f for f in files])
+    assert len(rows) >= 10 and any("turns" in r for r in rows)
+    assert "../shared" not in makefile

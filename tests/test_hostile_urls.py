@@ -23,8 +23,8 @@ from fakes.embedder import HashEmbedder
 from fakes.http import NEWS_PAGE
 from fakes.telegram_server import FakeTelegram
 
-from retrieval.ingest import fetch as fetch_mod
 from retrieval.errors import BlockedURLError, SourceError
+from retrieval.ingest import fetch as fetch_mod
 from retrieval.ingest.fetch import check_url, fetch
 from retrieval.ingest.sources import load_source
 
@@ -220,7 +220,7 @@ async def _admin_says(tg: FakeTelegram, text: str, contains: str, method: str = 
 
 async def test_add_refuses_hostile_and_malformed_urls_with_a_clear_message(tmp_path, pages):
     pages.add("/secret", NEWS_PAGE)
-    service = make_service(tmp_path / "data", HashEmbedder(), [DEFAULT_ARTICLE], allow_private_urls=False)
+    service = make_service(tmp_path / "data", HashEmbedder(), [DEFAULT_ARTICLE])
     service.open()
     before = service.snapshot().collection
     with FakeTelegram() as tg:
@@ -244,7 +244,7 @@ async def test_a_page_that_is_not_an_article_gets_a_clear_message(tmp_path, page
     login = pages.add("/login", LOGIN_PAGE)
     empty = pages.add("/empty", b"", content_type="text/html")
     binary = pages.add("/logo.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, content_type="image/png")
-    service = make_service(tmp_path / "data", HashEmbedder(), [DEFAULT_ARTICLE], allow_private_urls=True)
+    service = make_service(tmp_path / "data", HashEmbedder(), [DEFAULT_ARTICLE])
     service.open()
     before = service.snapshot().collection
     with FakeTelegram() as tg:
@@ -263,7 +263,7 @@ async def test_reload_checks_url_sources_again(tmp_path, resolver, loopback_is_p
     with RecordingServer().running() as server:
         resolver["news.example"] = ["127.0.0.1"]
         url = f"http://news.example:{server.port}/busan"
-        service = make_service(tmp_path / "data", HashEmbedder(), [DEFAULT_ARTICLE], allow_private_urls=False)
+        service = make_service(tmp_path / "data", HashEmbedder(), [DEFAULT_ARTICLE])
         service.open()
         with FakeTelegram() as tg:
             async with running_bot(bot_settings(tg, tmp_path / "bot"), service, ScriptedAnswerer(service)):

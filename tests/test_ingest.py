@@ -104,15 +104,15 @@ def test_nothing_readable_is_a_source_error(empty_service, tmp_path):
 
 
 def test_upload_is_indexed_under_its_upload_source(service):
-    report = service.ingest_document("메모.md", ("# 업로드 기사\n" + BODY).encode(), source="upload:42:메모.md")
+    report = service.ingest_document("메모.md", ("# 업로드 기사\n" + BODY).encode())
     assert report.article_ids == ["메모"]
     info = {a.id: a for a in service.articles()}["메모"]
-    assert info.source == "upload:42:메모.md" and info.title == "업로드 기사"
+    assert info.source == "upload:메모.md" and info.title == "업로드 기사"
 
 
 def test_bad_upload_is_a_source_error(service):
     with pytest.raises(SourceError, match="unsupported"):
-        service.ingest_document("photo.png", b"\x89PNG", source="upload:1:photo.png")
+        service.ingest_document("photo.png", b"\x89PNG")
 
 
 def test_replace_drops_everything_else(service, tmp_path):
@@ -126,10 +126,22 @@ def test_progress_reports_embedding_then_writing(empty_service, tmp_path):
     path = write(tmp_path / "long.txt", long_text(20))
     seen = []
     empty_service.ingest([str(path)], progress=lambda stage, done, total: seen.append((stage, done, total)))
-    stages = [s for s, _, _ in seen]
-    assert stages[0] == "embedding" and stages[-1] == "writing"
+    stages = list(dict.fromkeys(s for s, _, _ in seen))
+    assert stages == ["reading sources", "embedding", "writing"], "every stage shows, before embedding too"
+    assert seen[0] == ("reading sources", 0, 1)
     embedding = [(d, t) for s, d, t in seen if s == "embedding"]
-    assert embedding[-1][0] == embedding[-1][1] == len(embedding)
+    total = embedding[0][1]
+    assert embedding[0] == (0, total), "shown before the first batch (while the model loads)"
+    assert embedding[-1] == (total, total) and len(embedding) == total + 1
+
+
+def test_unchanged_counts_only_the_ingested_articles_chunks(service, tmp_path):
+    """The default article is in the index; adding another must not call its chunks "unchanged"."""
+    path = write(tmp_path / "new.txt", long_text(6, "새 기사"))
+    first = service.ingest([str(path)])
+    assert first.added > 0 and first.unchanged == 0
+    again = service.ingest([str(path)])
+    assert again.added == 0 and again.unchanged == first.added
 
 
 # ----- embed only what changed ---------------------------------------------------------------------
@@ -318,14 +330,14 @@ def test_jsonl_duplicate_ids_are_reported(empty_service, tmp_path):
 
 def test_the_bot_may_not_fetch_private_addresses_unless_allowed(data_dir, embedder, pages):
     url = pages.add("/a.txt", "기사\n" + BODY, content_type="text/plain; charset=utf-8")
-    strict = make_service(data_dir, embedder, allow_private_urls=False)
+    strict = make_service(data_dir, embedder)
     with pytest.raises(SourceError, match="private or local"):
-        strict.ingest([url], from_bot=True)
+        strict.ingest([url], allow_private=False, urls_only=True)
     assert pages.hits.get("/a.txt") is None, "refused before any request"
     assert strict.ingest([url]).article_ids == [url_article_id(url)]  # the CLI (an operator) may
 
 
 def test_utf16_text_file_with_a_bom_is_text_not_binary(empty_service):
-    report = empty_service.ingest_document("memo.txt", ("메모 제목\n" + BODY).encode("utf-16"), source="upload:1")
+    report = empty_service.ingest_document("memo.txt", ("메모 제목\n" + BODY).encode("utf-16"))
     assert report.article_ids == ["memo"]
     assert "야간 도서관" in "\n".join(empty_service.snapshot().records.texts)

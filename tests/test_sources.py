@@ -140,6 +140,8 @@ def test_jsonl_imports_good_lines_and_reports_bad_ones_by_line_number(tmp_path):
     assert all(p.startswith(str(path.resolve()) + ":") for p in loaded.problems)
     assert any("missing text" in p for p in loaded.problems)
     assert any("missing id" in p for p in loaded.problems)
+    [not_json] = [p for p in loaded.problems if "batch.jsonl:2:" in p]
+    assert "column 2" in not_json and "line 1" not in not_json, "the file's line, not the JSON parser's"
 
 
 def test_jsonl_with_nothing_in_it_is_reported(tmp_path):

@@ -77,6 +77,13 @@ def test_render_text_shows_quotes_the_answer_does_not():
     assert "(LLM unavailable)" in text and "“인용문 질문”" in text
 
 
-def test_progress_bar_is_silent_when_not_a_terminal():
-    with progress_bar(False) as update:
-        assert update is None
+def test_piped_progress_is_log_lines_at_stage_changes_and_ends():
+    out = io.StringIO()
+    with progress_bar(False, out) as update:
+        update("reading sources", 0, 2)
+        update("reading sources", 1, 2)  # within 5 s of the last line: not shown
+        update("reading sources", 2, 2)  # the end of a stage always is
+        update("embedding", 0, 40)
+        update("embedding", 40, 40)
+    assert out.getvalue().splitlines() == ["reading sources: 0/2", "reading sources: 2/2", "embedding: 0/40",
+                                           "embedding: 40/40"]

@@ -15,8 +15,9 @@ class OfflineAnswerer:
     def __init__(self, service: ArticleService) -> None:
         self.service = service
 
-    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
-        return self.service.ask(question, history)
+    def ask(self, question: str, history: Sequence[Turn] = (), article_id: str | None = None) -> Answer:
+        return self.service.ask(question, history, article_id)
 
-    async def astream(self, question: str, history: Sequence[Turn] = ()) -> AsyncIterator[str | Answer]:
-        yield await asyncio.to_thread(self.service.ask, question, list(history))
+    async def astream(self, question: str, history: Sequence[Turn] = (),
+                      article_id: str | None = None) -> AsyncIterator[str | Answer]:
+        yield await asyncio.to_thread(self.service.ask, question, list(history), article_id)

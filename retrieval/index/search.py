@@ -42,14 +42,16 @@ class HybridSearcher:
 
     def scores(self, snap: AnySnapshot, query: str, extra_terms: list[str] | None = None,
                article_id: str | None = None) -> np.ndarray:
-        """A fused score per chunk row of `snap` (higher is better, at most 1).
-
-        With `article_id`, dense candidates come from that article only (other rows still get scores;
-        `search` leaves them out).
-        """
+        """A fused score per chunk row of `snap` (higher is better, at most 1); with `article_id`, rows of
+        other articles score -inf and the article's own rows are normalized among themselves."""
         n = len(snap)
         q_terms = terms(query) + list(extra_terms or [])
         lexical = snap.bm25.scores(q_terms)
+        outside = None
+        if article_id is not None:
+            outside = np.ones(n, dtype=bool)
+            outside[snap.article_rows(article_id)] = False
+            lexical[outside] = 0.0
         dense = np.zeros(n, dtype=np.float32)
         rows = self._dense(snap, query, article_id)
         if rows:
@@ -58,17 +60,14 @@ class HybridSearcher:
             dense[:] = sims.min()
             dense[[r for r, _ in rows]] = sims
             dense = _scale_dense(dense)
-        if article_id is not None:
-            mask = np.zeros(n, dtype=bool)
-            mask[snap.article_rows(article_id)] = True
-            lexical = np.where(mask, lexical, 0).astype(np.float32)
         best = float(lexical.max()) if n else 0.0
         # The lexical share shrinks with how much of the question the best BM25 match explains: an English
         # question over Korean articles matches a stray word or two (or nothing), and then dense decides.
         lex_share = (1 - self.dense_weight) * snap.bm25.coverage(q_terms, best)
-        if lex_share == 0:
-            return dense
-        return (1 - lex_share) * dense + lex_share * (lexical / best)
+        fused = dense if lex_share == 0 else (1 - lex_share) * dense + lex_share * (lexical / best)
+        if outside is not None:
+            fused[outside] = -np.inf
+        return fused
 
     def _dense(self, snap: AnySnapshot, query: str, article_id: str | None) -> list[tuple[int, float]]:
         """(row, similarity) of the nearest chunks of this version.

@@ -16,7 +16,8 @@ import numpy as np
 
 from ..errors import StoreUnavailable
 from . import manifest as mf
-from .client import META, SERVER_CONNECT_TIMEOUT, SERVER_TIMEOUT, ChromaCalls, Records, make_client  # noqa: F401 (the names callers know the store by)
+# Re-exported: callers know these names from the store.
+from .client import META, SERVER_CONNECT_TIMEOUT, SERVER_TIMEOUT, ChromaCalls, Records, make_client  # noqa: F401
 from .manifest import Entry, Manifest
 
 PREFIX = "articlebot-v"

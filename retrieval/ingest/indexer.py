@@ -25,7 +25,8 @@ from ..korean import squash, terms
 from ..models import Article, IngestReport
 from .chunking import chunk_article
 
-# progress(stage, done, total): "embedding" while vectors are computed, "writing" at the end.
+# progress(stage, done, total): "reading sources" (from the service), "embedding" while vectors are
+# computed (0/N first, while the model loads), "writing" at the end.
 ProgressFn = Callable[[str, int, int], None]
 SYNC_BATCH = 2000  # chunk records read at a time when the local lexicon catches up with a version
 
@@ -105,6 +106,8 @@ def commit(store: VectorStore, lexicon: Lexicon, embedder: Embedder, current: St
     carried = _carried(store, current, plan, fresh) if same else {}
     todo = [i for i, m in enumerate(fresh.metas) if m["chunk_id"] not in carried]
     texts = [fresh.metas[i]["text"] for i in todo]
+    if progress and texts:  # shown while the embedder loads its model, before the first batch is done
+        progress("embedding", 0, len(texts))
     embedded = embedder.embed_passages(texts, (lambda d, t: progress("embedding", d, t)) if progress else None)
     vectors = np.zeros((len(fresh.ids), embedded.shape[1] if len(todo) else _dim(carried)), dtype=np.float32)
     for row, vec in zip(todo, embedded):
@@ -121,9 +124,11 @@ def commit(store: VectorStore, lexicon: Lexicon, embedder: Embedder, current: St
     manifest = Manifest(name, embedder.id, collection, plan.entries)
     sync(store, lexicon, manifest)
     snap = StoredSnapshot(manifest, store, lexicon)
-    total = len(snap)
     report.added += len(todo)
-    report.unchanged += total - len(todo)
+    # Unchanged chunks of the articles this write was about: other articles in the index are not news.
+    about = set(report.article_ids)
+    report.unchanged += (sum(e.chunks for e in plan.entries if e.id in about)
+                         - sum(1 for i in todo if fresh.metas[i]["article_id"] in about))
     report.removed += _removed(lexicon, current, plan) if current is not None else 0
     report.embedded_chars += sum(len(t) for t in texts)
     report.seconds += time.perf_counter() - started

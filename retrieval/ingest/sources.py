@@ -121,7 +121,10 @@ def from_jsonl(data: str | list[str | None], source: str) -> Loaded:
         if not line.strip():
             continue
         try:
-            rec = json.loads(line)
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:  # its own "line 1 column 1" would be about this line alone
+                raise ValueError(f"not JSON: {exc.msg} at column {exc.colno}") from None
             if not isinstance(rec, dict):
                 raise ValueError("not a JSON object")
             missing = [k for k in ("id", "text") if not _field(rec, k).strip()]

@@ -54,6 +54,7 @@ class Prepared:
     lang: str
     usage: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    article_id: str | None = None  # answer from this article only
 
     def prompt_vars(self) -> dict[str, str]:
         return answer_vars(self.passages, self.standalone, self.lang)
@@ -104,13 +105,14 @@ class LLMAnswerer:
         t = time.perf_counter()
         if not rewritten:
             # No history, or the rewrite was unusable: the core's own retrieval (with its offline condense).
-            prep.standalone, _, prep.passages, _ = self.service.retrieve(prep.question, history)
+            prep.standalone, _, prep.passages, _ = self.service.retrieve(prep.question, history, prep.article_id)
         else:
-            prep.passages = self.service.search(prep.standalone)
+            prep.passages = self.service.search(prep.standalone, article_id=prep.article_id)
             snap, seen = self.service.snapshot(), {p.chunk_id for p in prep.passages}
             for cid in _carried(history):  # the previous answer's sources stay candidates
-                if cid in snap.row and cid not in seen:
-                    prep.passages.append(snap.passage(snap.row[cid]))
+                p = snap.passage(snap.row[cid]) if cid in snap.row and cid not in seen else None
+                if p is not None and prep.article_id in (None, p.article_id):
+                    prep.passages.append(p)
                     seen.add(cid)
         prep.timings["retrieve"] = _ms(t)
 
@@ -137,7 +139,7 @@ class LLMAnswerer:
         return answer
 
     def _fallback(self, prep: Prepared, history: Sequence[Turn], t0: float, note: str) -> Answer:
-        answer = self.service.ask(prep.question, history)
+        answer = self.service.ask(prep.question, history, prep.article_id)
         answer.note = note
         answer.usage = prep.usage or None
         answer.timings_ms = {**prep.timings, **answer.timings_ms, "total": _ms(t0)}
@@ -158,9 +160,9 @@ class LLMAnswerer:
         add_usage(prep.usage, msg)
         return msg
 
-    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+    def ask(self, question: str, history: Sequence[Turn] = (), article_id: str | None = None) -> Answer:
         t0, history = time.perf_counter(), list(history)
-        prep = Prepared(validate_question(question), question.strip(), [], lang_of(question))
+        prep = Prepared(validate_question(question), question.strip(), [], lang_of(question), article_id=article_id)
         try:
             rewritten = ""
             if history:
@@ -214,14 +216,15 @@ class LLMAnswerer:
                 await it.aclose()
         prep.timings["llm"] = _ms(t)
 
-    async def astream(self, question: str, history: Sequence[Turn] = ()) -> AsyncIterator[str | Answer]:
+    async def astream(self, question: str, history: Sequence[Turn] = (),
+                      article_id: str | None = None) -> AsyncIterator[str | Answer]:
         """Text deltas as the model writes (a preview), then exactly one final, checked `Answer`.
 
         The final answer is what to keep: the check may drop sentences and renumber `[n]`, and on
         any LLM failure it is the extractive answer with a note.
         """
         t0, history = time.perf_counter(), list(history)
-        prep = Prepared(validate_question(question), question.strip(), [], lang_of(question))
+        prep = Prepared(validate_question(question), question.strip(), [], lang_of(question), article_id=article_id)
         try:
             rewritten = ""
             if history:

@@ -296,6 +296,28 @@ class BotApi:
         msg.text, msg.html, msg.reply_markup = text, html, p.get("reply_markup")
         return self._as_api(msg)
 
+    async def _m_editMessageReplyMarkup(self, p: dict) -> dict:
+        msg = self.messages.get((p.get("chat_id"), p.get("message_id")))  # type: ignore[arg-type]
+        if msg is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        if p.get("reply_markup") == msg.reply_markup:
+            raise ApiError(400, "Bad Request: message is not modified")
+        msg.reply_markup = p.get("reply_markup")
+        return self._as_api(msg)
+
+    async def _m_getChatMember(self, p: dict) -> dict:
+        """Members are plain members unless listed in `chat_admins` (chat id -> user ids)."""
+        chat_id, user_id = p.get("chat_id"), p.get("user_id")
+        admin = user_id in getattr(self, "chat_admins", {}).get(chat_id, ())
+        user = {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
+        if admin:
+            return {"status": "administrator", "user": user, "can_be_edited": False, "is_anonymous": False,
+                    "can_manage_chat": True, "can_delete_messages": True, "can_manage_video_chats": True,
+                    "can_restrict_members": True, "can_promote_members": False, "can_change_info": True,
+                    "can_invite_users": True, "can_post_stories": False, "can_edit_stories": False,
+                    "can_delete_stories": False}
+        return {"status": "member", "user": user}
+
     async def _m_sendMessageDraft(self, p: dict) -> bool:
         if p.get("chat_id", 0) <= 0:
             raise ApiError(400, "Bad Request: drafts are only available in private chats")

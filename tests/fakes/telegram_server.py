@@ -37,8 +37,12 @@ class FakeTelegram(BotApi):
     """The fake server; use as a context manager or call start()/stop()."""
 
     def __init__(self, token: str = TOKEN, *, bot_id: int = 4242, username: str = "articlebot_test_bot",
-                 rate_limits: RateLimits | None = None) -> None:
+                 rate_limits: RateLimits | None = None, language_code: str | None = "en") -> None:
         self.token, self.bot_id, self.username = token, bot_id, username
+        # The users' app language (the bot's UI follows it); English unless a test sets another,
+        # per user in `user_languages` (None: the app sends none).
+        self.language_code = language_code
+        self.user_languages: dict[int, str | None] = {}
         self.bot_user = {"id": bot_id, "is_bot": True, "first_name": "Articlebot", "username": username,
                          "can_join_groups": True, "can_read_all_group_messages": False,
                          "supports_inline_queries": False}
@@ -132,7 +136,9 @@ class FakeTelegram(BotApi):
         return None
     # ----- feeding updates -----------------------------------------------------------------
     def _user(self, user_id: int, name: str = "") -> dict:
-        return {"id": user_id, "is_bot": False, "first_name": name or f"User{user_id}", "language_code": "ko"}
+        user = {"id": user_id, "is_bot": False, "first_name": name or f"User{user_id}"}
+        code = self.user_languages.get(user_id, self.language_code)
+        return user if code is None else {**user, "language_code": code}
 
     def _chat(self, chat_id: int, chat_type: str, user_id: int) -> dict:
         if chat_type == "private":
