@@ -5,7 +5,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test bench bench-load bench-verify bench-answers fit-answerer eval sync env-example clean
+.PHONY: run test bench bench-load bench-verify bench-answers fit-answerer bench-scale eval sync env-example clean
 
 run: $(VENV)/.synced
 	@$(VENV)/bin/articlebot run
@@ -30,6 +30,10 @@ bench-answers: $(VENV)/.synced
 # found beside the checkout or at ARTICLEBOT_SHARED, and says so when it is missing.
 fit-answerer: $(VENV)/.synced
 	$(VENV)/bin/python bench/fit_answerer.py $(FIT_ARGS)
+
+# Index writes, searches and starts at 1k/10k/100k chunks beside the copy-on-write design (about 40 min on 2 cores).
+bench-scale: $(VENV)/.synced
+	$(VENV)/bin/python bench/scale.py $(SCALE_ARGS)
 
 # The seed dev sets ship in eval/ (format: eval/README.md); EVAL="a.jsonl b.jsonl" scores other files.
 EVAL ?= eval/seed_article_dev.jsonl eval/seed_followups_dev.jsonl

@@ -37,7 +37,8 @@ def make_store_embedder(settings: Settings) -> tuple[VectorStore, Embedder]:
         api_key=settings.openai_api_key.get_secret_value() if settings.openai_api_key else "",
         base_url=settings.embedding_base_url or settings.openai_base_url,
     )
-    store = VectorStore(lambda: make_client(settings.data_dir, settings.chroma_host, settings.chroma_port))
+    store = VectorStore(lambda: make_client(settings.data_dir, settings.chroma_host, settings.chroma_port),
+                        cache_dir=settings.data_dir)
     return store, embedder
 
 

@@ -65,7 +65,7 @@ def main() -> None:
 
         embedder = E5Embedder()
     data = Path(tempfile.mkdtemp(prefix="chain-bench-"))
-    service = ArticleService(VectorStore(lambda: make_client(data)), embedder,
+    service = ArticleService(VectorStore(lambda: make_client(data), cache_dir=data), embedder,
                              default_sources=[str(ROOT / "articles")])
     service.open()
     samples: dict[str, list[float]] = {k: [] for k in ("ask overhead", "  of which retrieve", "  of which verify",

@@ -62,6 +62,23 @@ def korquad_service(tmp: Path):
     return service
 
 
+_CORPUS: dict[str, list[tuple[str, list[str], str]]] = {}
+
+
+def _corpus(service) -> list[tuple[str, list[str], str]]:
+    """(article id, terms, text) of every chunk of the active version, read once per version: the fitting
+    script, unlike the bot, may hold the whole (KorQuAD-sized) corpus in memory."""
+    from retrieval.korean import terms
+
+    snap = service.snapshot()
+    if snap.collection not in _CORPUS:
+        rows = list(range(len(snap)))
+        _CORPUS.clear()
+        _CORPUS[snap.collection] = [(p.article_id, terms(p.text), p.text)
+                                    for p in snap.passages(rows, [0.0] * len(rows))]
+    return _CORPUS[snap.collection]
+
+
 def extract(service, questions, withhold: bool = False) -> list[dict]:
     """Each question's candidates with features and labels, computed by the run-time code.
 
@@ -82,12 +99,11 @@ def extract(service, questions, withhold: bool = False) -> list[dict]:
             if any(item.answer in p.text for p in passages):
                 continue
             # The index as if the paragraph were not in it: its words count as never mentioned.
-            rows = [i for i, m in enumerate(snap.records.metas) if m.get("article_id") != item.pid]
-            stats = CorpusStats([str(snap.records.metas[i].get("terms", "")).split() for i in rows],
-                                [snap.records.texts[i] for i in rows])
+            kept = [(words, text) for pid, words, text in _corpus(service) if pid != item.pid]
+            stats = CorpusStats([w for w, _ in kept], [x for _, x in kept])
         q = analyze(item.q)
         qvec = service.embedder.embed_query(standalone)
-        cands = candidates(q, qvec, passages, service.sentences.table, stats)
+        cands = candidates(q, qvec, passages, service.sentences.table_for([p.text for p in passages]), stats)
         out.append({"id": item.id + ("-withheld" if withhold else ""), "half": item.half,
                     "answerable": item.answerable and not withhold, "withheld": withhold, "hangul": q.hangul,
                     "asked": question_features(q, stats),

@@ -58,8 +58,8 @@ def bot_process(cfg: dict[str, Any]) -> None:
     except (OSError, AttributeError):
         trim = None
     data = Path(cfg["data_dir"])
-    service = ArticleService(VectorStore(lambda: make_client(data / "index")), HashEmbedder(),
-                             default_sources=[str(DEFAULT_ARTICLE)])
+    store = VectorStore(lambda: make_client(data / "index"), cache_dir=data / "index")
+    service = ArticleService(store, HashEmbedder(), default_sources=[str(DEFAULT_ARTICLE)])
     service.open()
     settings = load_settings(telegram_bot_token=cfg["token"], telegram_api_url=cfg["telegram_url"],
                              data_dir=data / "bot", openai_api_key="bench", openai_base_url=cfg["openai_url"],

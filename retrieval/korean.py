@@ -13,8 +13,6 @@ import unicodedata
 from collections.abc import Iterator
 from functools import lru_cache
 
-from bm25s.stopwords import STOPWORDS_EN
-
 # Characters of one line given to Kiwi at a time. Kiwi holds the GIL for a whole call (about 0.2 s per
 # 5,000 characters on a busy 2-core machine), stalling every other thread and the bot's event loop that
 # long; 2,000 keeps each stall short. A longer line is cut after a sentence end, else at a space, in the
@@ -30,10 +28,21 @@ QUESTION_WORDS = {
     "무슨", "어찌", "어떻게", "알리", "말하", "설명", "하", "되", "있", "없", "것", "수", "등", "때",
     "거", "데", "이", "그", "저", "좀", "대하", "관하", "위하", "통하", "돼", "말", "기사", "내용",
 }
-_EN_STOP = set(STOPWORDS_EN) | {
+_EN_EXTRA = {
     "what", "which", "who", "whom", "when", "where", "why", "how", "does", "did", "do", "tell",
     "me", "please", "article", "say", "says", "said", "about",
 }
+
+
+@lru_cache(maxsize=1)
+def _en_stop() -> frozenset[str]:
+    # Imported when first needed: bm25s takes most of a second to import, and a command that never
+    # tokenizes (`articlebot articles`) should not wait for it.
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN) | _EN_EXTRA
+
+
 _SPACE = re.compile(r"\s+")
 
 
@@ -151,7 +160,7 @@ def _terms_cached(text: str) -> tuple[str, ...]:
             continue
         form = t.lemma if t.tag in ("VV", "VA") else t.form
         form = form.lower()
-        if t.tag == "SL" and form in _EN_STOP:
+        if t.tag == "SL" and form in _en_stop():
             continue
         if form in QUESTION_WORDS:
             continue

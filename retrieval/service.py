@@ -5,20 +5,22 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
-from .answer.extractive import CorpusStats, ExtractiveAnswerer
+from .answer.extractive import ExtractiveAnswerer
 from .answer.followup import carried_chunk_ids, condense
 from .answer.intent import is_summary_request, summary_topic
 from .answer.sentences import SentenceIndex
 from .answer.summary import summarize
 from .errors import ArticleNotFound, InputError, SourceError
 from .index.embeddings import Embedder
-from .index.search import HybridSearcher, Snapshot
+from .index.lexicon import Lexicon
+from .index.search import HybridSearcher
+from .index.snapshot import IndexStats, StoredSnapshot
 from .index.store import VectorStore
 from .ingest import indexer
 from .ingest.sources import Loaded, is_url, load_source, parse_document
+from .ingest.upgrade import upgrade
 from .models import Answer, ArticleInfo, IngestReport, Passage, Turn
 from .redact import redact_credentials
 
@@ -53,52 +55,53 @@ class ArticleService:
         self.default_sources = list(default_sources)
         self.top_k = top_k
         self.max_fetch_bytes = max_fetch_bytes
-        self._snap: Snapshot | None = None
-        self._stats: CorpusStats | None = None
-        self._catalog: tuple[str, list[ArticleInfo]] | None = None
+        self.lexicon = Lexicon(store.cache_dir)
+        self._snap: StoredSnapshot | None = None
+        self._stats: IndexStats | None = None
         self._write = threading.RLock()
 
     # ----- reading -------------------------------------------------------------------------
     def open(self, progress: indexer.ProgressFn | None = None) -> IngestReport | None:
         """Load the active version; index the default article on first use; re-embed on embedder change."""
         with self._write:
-            active = self.store.active()
-            if active is None:
+            name = self.store.active_name()
+            if name is None:
                 loaded = self._load(self.default_sources, progress=progress)
-                return self._commit(None, indexer.merge(None, loaded.articles), progress, loaded)
-            name, meta = active
-            snap = Snapshot.build(name, str(meta.get("embedder", "")), self.store.records(name))
+                return self._commit(None, indexer.merge([], loaded.articles), progress, loaded)
+            snap = self._read(name)
             if snap.embedder_id != self.embedder.id:
                 # Vectors of two embedders never mix: rebuild every vector from the stored text.
-                return self._commit(snap, snap.records, progress, Loaded())
+                return self._commit(snap, indexer.Plan(list(snap.entries)), progress, Loaded())
             self._set(snap)
             return None
 
-    def snapshot(self) -> Snapshot:
+    def _read(self, name: str) -> StoredSnapshot:
+        manifest = self.store.manifest(name)
+        if manifest.legacy:
+            with self._write:
+                manifest = upgrade(self.store, self.lexicon, manifest)
+        indexer.sync(self.store, self.lexicon, manifest)
+        return StoredSnapshot(manifest, self.store, self.lexicon)
+
+    def snapshot(self) -> StoredSnapshot:
         """The active version. Another process (the CLI while the bot runs) may have swapped it: then the
         new one is loaded, so reads never query a dropped version and writes never undo the other's."""
         snap = self._snap
         if snap is None:
             self.open()
         else:
-            active = self.store.active()
-            if active is not None and active[0] != snap.collection:
-                name, meta = active
-                if str(meta.get("embedder", "")) != self.embedder.id:
+            name = self.store.active_name()
+            if name is not None and name != snap.collection:
+                fresh = self._read(name)
+                if fresh.embedder_id != self.embedder.id:
                     self.open()  # re-embeds under the write lock; never mix two embedders' vectors
-                else:
-                    fresh = Snapshot.build(name, self.embedder.id, self.store.records(name))
-                    if self._snap is snap:  # unless our own write got there first
-                        self._set(fresh)
+                elif self._snap is snap:  # unless our own write got there first
+                    self._set(fresh)
         assert self._snap is not None
         return self._snap
 
-    def _set(self, snap: Snapshot) -> int:
-        """Make `snap` the served version; returns how many sentence vectors that took (new sentences only)."""
-        stats = CorpusStats([str(m.get("terms", "")).split() for m in snap.records.metas], snap.records.texts)
-        fresh = self.sentences.update(snap.records.texts)
-        self._snap, self._stats = snap, stats
-        return fresh
+    def _set(self, snap: StoredSnapshot) -> None:
+        self._snap, self._stats = snap, IndexStats(snap)
 
     def search(self, query: str, k: int | None = None, extra_terms: list[str] | None = None,
                article_id: str | None = None) -> list[Passage]:
@@ -127,16 +130,12 @@ class ArticleService:
         return self._carry(self.snapshot(), passages, carried_chunk_ids(history), article_id)
 
     @staticmethod
-    def _carry(snap: Snapshot, passages: list[Passage], chunk_ids: Sequence[str],
+    def _carry(snap: StoredSnapshot, passages: list[Passage], chunk_ids: Sequence[str],
                article_id: str | None) -> list[Passage]:
         seen = {p.chunk_id for p in passages}
-        for cid in chunk_ids:
-            if cid in snap.row and cid not in seen:
-                p = snap.passage(snap.row[cid])
-                if article_id is None or p.article_id == article_id:
-                    passages.append(p)
-                    seen.add(cid)
-        return passages
+        carried = [snap.row[cid] for cid in dict.fromkeys(chunk_ids) if cid not in seen and cid in snap.row]
+        return passages + [p for p in snap.passages(carried, [0.0] * len(carried))
+                           if article_id is None or p.article_id == article_id]
 
     def ask(self, question: str, history: Sequence[Turn] = (), article_id: str | None = None) -> Answer:
         """Answer from the articles (or the one article `article_id`) only, with citations; offline."""
@@ -146,7 +145,8 @@ class ArticleService:
         summary = self.summary_passages(question, history, article_id)
         answer = None
         if summary is not None:
-            answer = summarize(question.strip(), standalone, summary[0], self.sentences.table, summary[1])
+            table = self.sentences.table_for([p.text for p in summary[0]])
+            answer = summarize(question.strip(), standalone, summary[0], table, summary[1])
         if answer is None:
             qvec = self.embedder.embed_query(standalone)
             answer = self.extractive.answer(question.strip(), standalone, context, qvec, passages, self._stats)
@@ -162,48 +162,34 @@ class ArticleService:
         if not is_summary_request(question):
             return None
         snap = self.snapshot()
-        ids = list(dict.fromkeys(str(m.get("article_id")) for m in snap.records.metas))
+        ids = [e.id for e in snap.entries]
         if article_id is not None:
             return self.article_passages(article_id), len(ids) > 1
         if not ids:
             return None
         article = ids[0]
-        topic = summary_topic(question)
         if len(ids) > 1:
-            cond = condense(topic or question, list(history))
+            cond = condense(summary_topic(question) or question, list(history))
             hits = self.searcher.search(snap, cond.standalone, 1, cond.context_terms)
             article = hits[0].article_id if hits else article
         return self.article_passages(article), len(ids) > 1
 
     def articles(self) -> list[ArticleInfo]:
-        """Indexed articles in index order (computed once per index version: the bot asks on every answer)."""
-        snap = self.snapshot()
-        cached = self._catalog
-        if cached is not None and cached[0] == snap.collection:
-            return [replace(a) for a in cached[1]]
-        out: dict[str, ArticleInfo] = {}
-        for m in snap.records.metas:
-            aid = str(m.get("article_id"))
-            if aid in out:
-                out[aid].chunks += 1
-            else:
-                out[aid] = ArticleInfo(aid, str(m.get("title", "")), 1, str(m.get("source", "")),
-                                       str(m.get("indexed_at", "")), str(m.get("url", "")),
-                                       str(m.get("published", "")))
-        self._catalog = (snap.collection, list(out.values()))
-        return [replace(a) for a in out.values()]
+        """Indexed articles in index order (from the manifest: no chunk is read)."""
+        return [ArticleInfo(e.id, e.title, e.chunks, e.source, e.indexed_at, e.url, e.published)
+                for e in self.snapshot().entries]
 
     def require_article(self, article_id: str | None) -> None:
         """ArticleNotFound unless `article_id` is None or an indexed article."""
-        if article_id is not None and not any(a.id == article_id for a in self.articles()):
+        if article_id is not None and not any(e.id == article_id for e in self.snapshot().entries):
             raise ArticleNotFound(f"no article with id {article_id!r}")
 
     def article_passages(self, article_id: str) -> list[Passage]:
         """One article's passages in reading order (what suggested questions are made from)."""
         self.require_article(article_id)
         snap = self.snapshot()
-        rows = [i for i, m in enumerate(snap.records.metas) if m.get("article_id") == article_id]
-        return sorted((snap.passage(i) for i in rows), key=lambda p: p.position)
+        rows = [int(i) for i in snap.article_rows(article_id)]
+        return sorted(snap.passages(rows, [0.0] * len(rows)), key=lambda p: p.position)
 
     # ----- writing -------------------------------------------------------------------------
     def _load(self, sources: Sequence[str], allow_private: bool = True,
@@ -220,13 +206,17 @@ class ArticleService:
             progress("reading sources", len(sources), len(sources))
         return loaded.unique()
 
-    def _commit(self, current: Snapshot | None, target, progress, loaded: Loaded) -> IngestReport:
+    def _commit(self, current: StoredSnapshot | None, target: indexer.Plan, progress: indexer.ProgressFn | None,
+                loaded: Loaded) -> IngestReport:
         report = IngestReport(articles=len(loaded.articles), failures=[redact_credentials(p) for p in loaded.problems],
                               article_ids=[a.id for a in loaded.articles])
-        snap, report = indexer.commit(self.store, self.embedder, current, target, progress, report)
+        # The new chunks' sentences are split, analysed and embedded now, once, not per question.
+        fresh_texts = [m["text"] for records in target.fresh.values() for m in records.metas]
+        snap, report = indexer.commit(self.store, self.lexicon, self.embedder, current, target, progress, report)
         t0 = time.perf_counter()
-        report.sentences += self._set(snap)
+        report.sentences += self.sentences.update(fresh_texts)
         report.seconds += time.perf_counter() - t0
+        self._set(snap)
         return report
 
     def ingest(self, sources: Sequence[str], *, replace: bool = False, allow_private: bool = True,
@@ -258,7 +248,7 @@ class ArticleService:
             raise SourceError(_listed(loaded.problems) or "no articles found")
         with self._write:
             current = self.snapshot()
-            target = indexer.merge(current.records, loaded.articles, replace_all=replace)
+            target = indexer.merge(current.entries, loaded.articles, replace_all=replace)
             return self._commit(current, target, progress, loaded)
 
     def reload(self, progress: indexer.ProgressFn | None = None, *, allow_private: bool = True) -> IngestReport:
@@ -266,7 +256,7 @@ class ArticleService:
         `allow_private` as for `ingest`."""
         with self._write:
             current = self.snapshot()
-            sources = list(dict.fromkeys(str(m.get("source", "")) for m in current.records.metas))
+            sources = list(dict.fromkeys(e.source for e in current.entries))
             kept = [s for s in sources if s.startswith(_UPLOAD_PREFIX)]  # nothing to re-read: kept as is
             rereadable = [s for s in sources if s not in kept]
             loaded, unreadable = Loaded(), []
@@ -276,8 +266,8 @@ class ArticleService:
                 except SourceError as exc:
                     unreadable.append(str(exc))
             loaded = loaded.unique()
-            keep_ids = {str(m.get("article_id")) for m in current.records.metas if m.get("source") in kept}
-            all_ids = {str(m.get("article_id")) for m in current.records.metas}
+            keep_ids = {e.id for e in current.entries if e.source in kept}
+            all_ids = {e.id for e in current.entries}
             lost = all_ids - keep_ids - {a.id for a in loaded.articles}
             # A source that cannot be read stops the reload. A bad line in a JSON Lines file stops it only
             # when an indexed article went missing with it: a line that was always bad must not block
@@ -285,7 +275,7 @@ class ArticleService:
             if unreadable or (loaded.problems and lost):
                 problems = unreadable + loaded.problems
                 raise SourceError("reload stopped, the index is unchanged: " + _listed(problems))
-            target = indexer.merge(current.records, loaded.articles, drop=lost)
+            target = indexer.merge(current.entries, loaded.articles, drop=lost)
             return self._commit(current, target, progress, loaded)
 
     def remove(self, article_id: str) -> ArticleInfo:
@@ -295,7 +285,7 @@ class ArticleService:
             if info is None:
                 raise ArticleNotFound(f"no article with id {article_id!r}")
             current = self.snapshot()
-            self._commit(current, indexer.merge(current.records, [], drop={article_id}), None, Loaded())
+            self._commit(current, indexer.merge(current.entries, [], drop={article_id}), None, Loaded())
             return info
 
 

@@ -71,7 +71,7 @@ def loopback_only():
 
 # ----- services --------------------------------------------------------------------------------
 def make_store(data_dir: Path, host: str | None = None, port: int = 8000) -> VectorStore:
-    return VectorStore(lambda: make_client(data_dir, host, port))
+    return VectorStore(lambda: make_client(data_dir, host, port), cache_dir=data_dir)
 
 
 def make_service(data_dir: Path, embedder, default_sources: Sequence[str] = (), **kwargs) -> ArticleService:

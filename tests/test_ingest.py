@@ -12,7 +12,7 @@ from fakes.embedder import HashEmbedder
 from test_chunking import paragraph
 from test_sources import BODY, EUC_KR_PAGE, NAV_ONLY_PAGE, write
 
-from retrieval.errors import SourceError
+from retrieval.errors import SourceError, StoreUnavailable
 from retrieval.ingest.sources import url_article_id
 
 
@@ -278,6 +278,30 @@ def test_a_crash_before_activation_leaves_the_old_version_active(service, data_d
     from test_store import version_names
 
     assert len(version_names(fresh.store)) == 2
+
+
+def test_a_write_that_outlived_two_others_is_refused_not_activated_with_chunks_missing(data_dir, tmp_path):
+    """Process A embeds slowly while process B removes an article A keeps and writes again: B's collection
+    deletes that article's chunks, so A must not activate a version naming them."""
+    a_embedder = HashEmbedder()
+    a = make_service(data_dir, a_embedder, [DEFAULT_ARTICLE])
+    a.open()
+    a.ingest([str(write(tmp_path / "keep.txt", "남길 기사\n" + BODY))])
+    b = make_service(data_dir, HashEmbedder())
+    real = a_embedder.embed_passages
+
+    def slow(texts, progress=None):  # meanwhile, the other process writes twice
+        b.remove("keep")
+        b.ingest([str(write(tmp_path / "other.txt", "다른 기사\n" + BODY.replace("한강", "청계천")))])
+        return real(texts, progress)
+
+    a_embedder.embed_passages = slow
+    with pytest.raises(StoreUnavailable, match="try again"):
+        a.ingest([str(write(tmp_path / "late.txt", "늦은 기사\n" + BODY.replace("한강", "낙동강")))])
+    assert [x.id for x in make_service(data_dir, HashEmbedder()).articles()] == [DEFAULT_ID, "other"]
+    a_embedder.embed_passages = real
+    a.ingest([str(tmp_path / "late.txt")])  # once it has seen the new index, it writes on top of it
+    assert ids(a) == [DEFAULT_ID, "other", "late"]
 
 
 # ----- ids that collide, private addresses from the bot ------------------------------------------------

@@ -112,3 +112,13 @@ def test_english_question_about_korean_text_works_through_dense(corpus, question
     hits = corpus.search(question, k=2)
     assert hits[0].article_id == article
     assert any(needle in h.text for h in hits), [h.text[:60] for h in hits]
+
+
+def test_search_can_be_kept_to_one_article(service, tmp_path):
+    service.ingest([str(write_distractors(tmp_path / "extra.jsonl"))])
+    snap = service.snapshot()
+    hits = service.searcher.search(snap, "서울 스타트업 기준금리", k=3, article_id="bank")
+    assert hits and {h.article_id for h in hits} == {"bank"}
+    assert service.searcher.search(snap, "서울", k=3, article_id="no-such-article") == []
+    everywhere = service.searcher.search(snap, "서울 스타트업 기준금리", k=3)
+    assert any(h.article_id != "bank" for h in everywhere)

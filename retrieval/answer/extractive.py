@@ -59,7 +59,7 @@ class ExtractiveAnswerer:
     def rank(self, q: Question, query_vec: np.ndarray, passages: list[Passage],
              stats: CorpusStats) -> list[Candidate]:
         """Candidate sentences, best first, each with the model's logit."""
-        cands = candidates(q, query_vec, passages, self.sentences.table, stats)
+        cands = candidates(q, query_vec, passages, self.sentences.table_for([p.text for p in passages]), stats)
         if cands:
             model = self.model.sentence if q.hangul else self.model.dense_sentence
             for c, z in zip(cands, model.logits([c.features for c in cands])):

@@ -76,7 +76,18 @@ class SentenceIndex:
         return self._db
 
     def update(self, chunk_texts: Sequence[str]) -> int:
-        """Make the table cover exactly `chunk_texts`; returns how many sentence vectors were computed."""
+        """Split, analyse and embed `chunk_texts` now (at ingest) and keep them; `table` covers exactly them.
+        Returns how many sentence vectors were computed (sentences seen before cost nothing)."""
+        table, fresh = self._build(chunk_texts)
+        self.table = table  # one assignment: readers never see a mix
+        return fresh
+
+    def table_for(self, chunk_texts: Sequence[str]) -> SentenceTable:
+        """The table of a question's passages, read from the sidecar (anything missing, e.g. after an
+        embedder change, is computed and kept): memory holds these chunks, never the whole index."""
+        return self._build(chunk_texts)[0]
+
+    def _build(self, chunk_texts: Sequence[str]) -> tuple[SentenceTable, int]:
         with self._lock:
             db = self._conn()
             emb = str(getattr(self.embedder, "id", ""))
@@ -85,22 +96,22 @@ class SentenceIndex:
             info = self._analysis(db, sents)
             vecs = self._vectors(db, emb, sents)
             db.commit()
-            rows: dict[str, int] = {}
-            chunks: dict[str, list[SentenceInfo]] = {}
-            for chunk, sp in spans.items():
-                out = []
-                for s, e in sp:
-                    text = chunk[s:e]
-                    row = rows.setdefault(text, len(rows))
-                    words, proper = info[text]
-                    out.append(SentenceInfo(s, e, words, squash(text), proper, row))
-                chunks[chunk] = out
-            dim = next(iter(vecs.values())).shape[0] if vecs else 0
-            matrix = np.zeros((len(rows), dim), dtype=np.float32)
-            for text, row in rows.items():
-                matrix[row] = vecs[text]
-            self.table = SentenceTable(chunks, matrix)  # one assignment: readers never see a mix
-            return self._fresh
+            fresh = self._fresh
+        rows: dict[str, int] = {}
+        chunks: dict[str, list[SentenceInfo]] = {}
+        for chunk, sp in spans.items():
+            out = []
+            for s, e in sp:
+                text = chunk[s:e]
+                row = rows.setdefault(text, len(rows))
+                words, proper = info[text]
+                out.append(SentenceInfo(s, e, words, squash(text), proper, row))
+            chunks[chunk] = out
+        dim = next(iter(vecs.values())).shape[0] if vecs else 0
+        matrix = np.zeros((len(rows), dim), dtype=np.float32)
+        for text, row in rows.items():
+            matrix[row] = vecs[text]
+        return SentenceTable(chunks, matrix), fresh
 
     def _spans(self, db, chunks: list[str]) -> dict[str, list[tuple[int, int]]]:
         out: dict[str, list[tuple[int, int]]] = {}

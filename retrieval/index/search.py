@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 import numpy as np
 
 from ..korean import terms
 from ..models import Passage
 from .embeddings import Embedder
-from .lexical import BM25Index
-from .store import Records, VectorStore
+from .snapshot import Snapshot, StoredSnapshot
+from .store import VectorStore
+
+AnySnapshot = Snapshot | StoredSnapshot
 
 # Fusion, measured on KorQuAD 1.0 dev with bench/korquad.py (first 1000 questions; 1000-1999 held out;
 # R@1/R@5): dense alone .823/.974, BM25 alone .935/.990, RRF(k=60) .903/.987, the earlier min-max sum with
@@ -23,35 +22,6 @@ DENSE_CANDIDATES = 50
 # Dense similarities closer than this to the best one are not stretched over the whole [0, 1]: in an index
 # of a few chunks a 0.01 cosine difference would otherwise weigh as much as the clearest lexical evidence.
 DENSE_MIN_SPREAD = 0.05
-
-
-@dataclass
-class Snapshot:
-    """One immutable view of an index version: records, their BM25 index and the collection name."""
-
-    collection: str
-    embedder_id: str
-    records: Records
-    bm25: BM25Index
-    row: dict[str, int] = field(default_factory=dict)
-
-    @classmethod
-    def build(cls, collection: str, embedder_id: str, records: Records) -> Snapshot:
-        corpus = [str(m.get("terms", "")).split() for m in records.metas]
-        return cls(collection, embedder_id, records, BM25Index(corpus),
-                   {cid: i for i, cid in enumerate(records.ids)})
-
-    def __len__(self) -> int:
-        return len(self.records.ids)
-
-    def passage(self, i: int, score: float = 0.0) -> Passage:
-        m: dict[str, Any] = self.records.metas[i]
-        return Passage(
-            chunk_id=self.records.ids[i], article_id=str(m.get("article_id", "")),
-            title=str(m.get("title", "")), text=self.records.texts[i], score=float(score),
-            url=str(m.get("url", "")), published=str(m.get("published", "")),
-            position=int(m.get("position", 0)), start=int(m.get("start", 0)), end=int(m.get("end", 0)),
-        )
 
 
 def _scale_dense(x: np.ndarray) -> np.ndarray:
@@ -70,7 +40,7 @@ class HybridSearcher:
         self.dense_weight = dense_weight
         self.candidates = candidates
 
-    def scores(self, snap: Snapshot, query: str, extra_terms: list[str] | None = None,
+    def scores(self, snap: AnySnapshot, query: str, extra_terms: list[str] | None = None,
                article_id: str | None = None) -> np.ndarray:
         """A fused score per chunk row of `snap` (higher is better, at most 1); with `article_id`, rows of
         other articles score -inf and the article's own rows are normalized among themselves."""
@@ -79,18 +49,18 @@ class HybridSearcher:
         lexical = snap.bm25.scores(q_terms)
         outside = None
         if article_id is not None:
-            outside = np.array([m.get("article_id") != article_id for m in snap.records.metas], dtype=bool)
+            outside = np.ones(n, dtype=bool)
+            outside[snap.article_rows(article_id)] = False
             lexical[outside] = 0.0
         dense = np.zeros(n, dtype=np.float32)
-        hits = self.store.query(snap.collection, self.embedder.embed_query(query), self.candidates, article_id)
-        rows = [(snap.row[cid], sim) for cid, sim in hits if cid in snap.row]
+        rows = self._dense(snap, query, article_id)
         if rows:
             sims = np.array([s for _, s in rows], dtype=np.float32)
             # Chunks outside the dense candidates get the floor of what was seen.
             dense[:] = sims.min()
             dense[[r for r, _ in rows]] = sims
             dense = _scale_dense(dense)
-        best = float(lexical.max())
+        best = float(lexical.max()) if n else 0.0
         # The lexical share shrinks with how much of the question the best BM25 match explains: an English
         # question over Korean articles matches a stray word or two (or nothing), and then dense decides.
         lex_share = (1 - self.dense_weight) * snap.bm25.coverage(q_terms, best)
@@ -99,11 +69,44 @@ class HybridSearcher:
             fused[outside] = -np.inf
         return fused
 
-    def search(self, snap: Snapshot, query: str, k: int = 5, extra_terms: list[str] | None = None,
+    def _dense(self, snap: AnySnapshot, query: str, article_id: str | None) -> list[tuple[int, float]]:
+        """(row, similarity) of the nearest chunks of this version.
+
+        The chunk collection also holds chunks of versions not yet collected (the previous one, a write in
+        progress), so more are asked for than needed and those outside the version are dropped; when too
+        few remain, the question is asked again wider.
+        """
+        vector = self.embedder.embed_query(query)
+        want, n = self.candidates, self.candidates * 2
+        where = {"article_id": article_id} if article_id is not None else None
+        while True:
+            hits = (self.store.query(snap.chunks, vector, n, where=where) if where
+                    else self.store.query(snap.chunks, vector, n))
+            rows = snap.dense_rows(hits)
+            if len(rows) >= want or len(hits) < n:
+                return rows[:want]
+            n *= 4
+
+    def search(self, snap: AnySnapshot, query: str, k: int = 5, extra_terms: list[str] | None = None,
                article_id: str | None = None) -> list[Passage]:
-        """The top `k` passages for `query` (from one article only when `article_id` is set)."""
+        """The top `k` passages for `query` (of one article with `article_id`)."""
         if len(snap) == 0:
             return []
         fused = self.scores(snap, query, extra_terms, article_id)
-        order = [i for i in np.argsort(-fused, kind="stable")[:k] if np.isfinite(fused[i])]
-        return [snap.passage(int(i), float(fused[i])) for i in order]
+        if article_id is not None:
+            allowed = snap.article_rows(article_id)
+            order = allowed[top(fused[allowed], k)]
+        else:
+            order = top(fused, k)
+        return snap.passages([int(i) for i in order], [float(fused[i]) for i in order])
+
+
+def top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the `k` best scores, best first, ties in index order (a stable sort of the whole array
+    would cost 8 ms at 100,000 chunks; only the few that can be in the top k are sorted)."""
+    if len(scores) > k > 0:
+        kth = np.partition(-scores, k - 1)[k - 1]
+        candidates = np.flatnonzero(-scores <= kth)
+    else:
+        candidates = np.arange(len(scores))
+    return candidates[np.argsort(-scores[candidates], kind="stable")][:k]

@@ -1,140 +1,71 @@
-"""Chroma behind versioned collections and an active pointer, so a reload swaps atomically."""
+"""Chroma holding chunks written once and versions as manifests; one pointer write swaps versions.
+
+Why the manifests live in Chroma (a metadata-only collection per version) and not in a local SQLite file:
+in server mode the bot and the CLI may run on different machines against one `chroma run` server, and the
+pointer, the manifests and the chunks must be one truth that every client reaches. Chroma changes one
+collection's metadata in one step, which is all the swap needs (as before this design).
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from ..errors import StoreUnavailable
+from . import manifest as mf
+# Re-exported: callers know these names from the store.
+from .client import META, SERVER_CONNECT_TIMEOUT, SERVER_TIMEOUT, ChromaCalls, Records, make_client  # noqa: F401
+from .manifest import Entry, Manifest
 
-T = TypeVar("T")
-META = "articlebot-meta"
 PREFIX = "articlebot-v"
-# Per request to a Chroma server. chromadb's HttpClient sets no timeout at all, so a server that hangs
-# (frozen, or a network that drops packets) would hold a question, and its worker thread, forever.
-SERVER_TIMEOUT = 20.0
-SERVER_CONNECT_TIMEOUT = 5.0
 
 
-@dataclass
-class Records:
-    """Everything a version holds but the vectors: enough to rebuild BM25 and cite passages."""
+class VectorStore(ChromaCalls):
+    """Versions of one logical index; readers use whichever version the pointer names."""
 
-    ids: list[str]
-    texts: list[str]
-    metas: list[dict[str, Any]]
-
-
-def make_client(data_dir: Path, host: str | None = None, port: int = 8000):
-    """A Chroma client: embedded under the data dir, or a `chroma run` server when a host is set."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    settings = ChromaSettings(anonymized_telemetry=False)
-    try:
-        if host:
-            import httpx
-
-            # Creating the client already talks to the server, unbounded: check it answers first.
-            url = httpx.URL(scheme="http", host=host, port=port, path="/api/v2/heartbeat")
-            httpx.get(url, timeout=SERVER_CONNECT_TIMEOUT).raise_for_status()
-            client = chromadb.HttpClient(host=host, port=port, settings=settings)
-            session = getattr(getattr(client, "_server", None), "_session", None)
-            if isinstance(session, httpx.Client):
-                session.timeout = httpx.Timeout(SERVER_TIMEOUT, connect=SERVER_CONNECT_TIMEOUT)
-            return client
-        data_dir.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=settings)
-    except Exception as exc:  # chromadb raises bare ValueError/ConnectionError here
-        where = f"{host}:{port}" if host else str(data_dir)
-        raise StoreUnavailable(f"cannot open the Chroma store at {where}: {exc}") from exc
-
-
-class VectorStore:
-    """Copy-on-write versions of one logical collection; readers use whichever version is active."""
-
-    def __init__(self, client_factory: Callable[[], Any]) -> None:
-        self._factory = client_factory
-        self._client = None
-
-    def _call(self, fn: Callable[[Any], T]) -> T:
-        # One retry with a fresh client: a restarted Chroma server invalidates the old connection.
-        for attempt in (0, 1):
-            try:
-                if self._client is None:
-                    self._client = self._factory()
-                return fn(self._client)
-            except StoreUnavailable:
-                self._client = None
-                if attempt:
-                    raise
-            except Exception as exc:
-                if not _looks_like_connection_error(exc):
-                    raise
-                self._client = None
-                if attempt:
-                    raise StoreUnavailable(f"the vector store is unavailable: {exc}") from exc
-        raise AssertionError("unreachable")
-
-    def _meta(self, client):
-        return client.get_or_create_collection(META, embedding_function=None)
+    def active_name(self) -> str | None:
+        """The active version's name: one small read, cheap enough to check before every question."""
+        return self._call(lambda client: (self._meta(client).metadata or {}).get("active") or None)
 
     def active(self) -> tuple[str, dict[str, Any]] | None:
-        """(collection name, its metadata) of the active version, or None before the first ingest."""
+        """(name, metadata without the manifest) of the active version, or None before the first ingest."""
 
         def run(client):
             name = (self._meta(client).metadata or {}).get("active")
             if not name:
                 return None
-            col = client.get_collection(name, embedding_function=None)
-            return name, dict(col.metadata or {})
+            meta = dict(client.get_collection(name, embedding_function=None).metadata or {})
+            meta.pop("manifest", None)
+            return name, meta
 
         return self._call(run)
 
-    def records(self, name: str) -> Records:
-        def run(client):
-            col = client.get_collection(name, embedding_function=None)
-            got = col.get(include=["documents", "metadatas"])
-            return Records(list(got["ids"]), list(got["documents"] or []), list(got["metadatas"] or []))
+    def manifest(self, name: str) -> Manifest:
+        return self._call(lambda client: mf.decode(
+            name, dict(client.get_collection(name, embedding_function=None).metadata or {})))
 
-        return self._call(run)
+    def write_version(self, embedder_id: str, entries: list[Entry], fresh: Records,
+                      vectors: np.ndarray) -> str:
+        """Write a new (inactive) version: its manifest, then the chunks no earlier version wrote.
 
-    def vectors(self, name: str, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        """Stored vectors by id, so unchanged chunks are copied instead of embedded again."""
-        if not ids:
-            return {}
-
-        def run(client):
-            col = client.get_collection(name, embedding_function=None)
-            out: dict[str, np.ndarray] = {}
-            step = client.get_max_batch_size()
-            for i in range(0, len(ids), step):
-                got = col.get(ids=list(ids[i : i + step]), include=["embeddings"])
-                for cid, vec in zip(got["ids"], got["embeddings"]):
-                    out[cid] = np.asarray(vec, dtype=np.float32)
-            return out
-
-        return self._call(run)
-
-    def write_version(self, records: Records, vectors: np.ndarray, embedder_id: str) -> str:
-        """Write a complete new (inactive) version and return its name."""
+        `fresh.ids` are record ids (`key:position`). The manifest goes first: from then on a collector in
+        another process keeps every chunk it names, including the ones about to be written.
+        """
+        collection = mf.chunk_collection(embedder_id)
 
         def run(client):
             meta = self._meta(client)
             version = int((meta.metadata or {}).get("next_version", 1))
+            info = {"embedder": embedder_id, "chunks": collection, "format": 2, "manifest": mf.encode(entries)}
             for _ in range(20):
                 meta.modify(metadata={**(meta.metadata or {}), "next_version": version + 1})
                 name = f"{PREFIX}{version}"
                 try:
-                    col = client.create_collection(
-                        name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}},
-                        metadata={"embedder": embedder_id, "version": version, "created": time.time()},
-                    )
+                    client.create_collection(name, embedding_function=None,
+                                             metadata={**info, "version": version, "created": time.time()})
                     break
                 except Exception as exc:
                     # Another process took this number between our read and our create: take the next.
@@ -143,47 +74,154 @@ class VectorStore:
                     version += 1
             else:
                 raise StoreUnavailable("could not find a free version name in the vector store")
-            step = client.get_max_batch_size()
-            for i in range(0, len(records.ids), step):
-                col.add(ids=records.ids[i : i + step], documents=records.texts[i : i + step],
-                        metadatas=records.metas[i : i + step], embeddings=vectors[i : i + step])
+            if fresh.ids:
+                col = self._chunks(client, collection, create=True)
+                step = client.get_max_batch_size()
+                for i in range(0, len(fresh.ids), step):
+                    # upsert: a key names its content, so a chunk a crashed write left behind is the same.
+                    col.upsert(ids=fresh.ids[i : i + step], documents=fresh.texts[i : i + step],
+                               metadatas=fresh.metas[i : i + step], embeddings=vectors[i : i + step])
             return name
 
         return self._call(run)
 
-    def activate(self, name: str) -> None:
-        """Point readers at `name` (one metadata write: the swap), then drop stale versions."""
+    def activate(self, name: str) -> set[str]:
+        """Point readers at `name` (one metadata write: the swap), then collect what no version needs.
+
+        The previous version stays one cycle (a query already running against it may finish), with every
+        chunk it names. Only older versions go: a newer one may be another process's write, about to be
+        activated. Returns the keys whose chunks were deleted.
+        """
 
         def run(client):
             meta = self._meta(client)
             previous = (meta.metadata or {}).get("active")
             meta.modify(metadata={**(meta.metadata or {}), "active": name})
-            # Keep the previous version one cycle: a query already running against it may finish. Only
-            # older versions go: a newer one may be another process's write, about to be activated.
             numbers = [n for n in (_number(name), _number(previous)) if n is not None]
             floor = min(numbers) if numbers else 0
+            versions = {}
             for col in client.list_collections():
                 cname = col if isinstance(col, str) else col.name
-                n = _number(cname)
-                if n is not None and n < floor and cname not in (name, previous):
-                    client.delete_collection(cname)
-
-        self._call(run)
-
-    def query(self, name: str, vector: np.ndarray, n: int, article_id: str | None = None) -> list[tuple[str, float]]:
-        """Nearest chunks as (id, cosine similarity); only one article's chunks when `article_id` is set."""
-
-        def run(client):
-            col = client.get_collection(name, embedding_function=None)
-            count = col.count()
-            if count == 0:
-                return []
-            where = {"article_id": article_id} if article_id is not None else None
-            res = col.query(query_embeddings=[vector], n_results=min(n, count), where=where,
-                            include=["distances"])
-            return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
+                if _number(cname) is not None:
+                    versions[cname] = col
+            dropped = [c for c in versions if _number(c) < floor and c not in (name, previous)]
+            if not dropped:
+                return set()
+            return self._collect(client, versions, dropped)
 
         return self._call(run)
+
+    def _collect(self, client, versions: dict[str, Any], dropped: list[str]) -> set[str]:
+        def manifest_of(cname: str) -> Manifest:
+            col = versions[cname]
+            meta = col.metadata if not isinstance(col, str) else client.get_collection(cname).metadata
+            return mf.decode(cname, dict(meta or {}))
+
+        kept = [manifest_of(c) for c in versions if c not in dropped]
+        live = {(m.collection, e.key) for m in kept for e in m.entries}
+        dead: dict[str, dict[str, int]] = {}
+        for m in map(manifest_of, dropped):
+            for e in m.entries:
+                if (m.collection, e.key) not in live:
+                    dead.setdefault(m.collection, {})[e.key] = e.chunks
+        collections = {m.collection for m in kept}
+        existing = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+        for cname, keys in dead.items():
+            if cname not in existing:
+                continue
+            if cname not in collections:  # a former embedder's chunks: the whole collection goes
+                client.delete_collection(cname)
+                self._handles.pop(cname, None)
+                continue
+            ids = [mf.record_id(k, i) for k, n in keys.items() for i in range(n)]
+            col = self._chunks(client, cname)
+            step = client.get_max_batch_size()
+            for i in range(0, len(ids), step):
+                col.delete(ids=ids[i : i + step])
+        # Manifests last: a collection cut short by a crash is collected again at the next activation.
+        for cname in dropped:
+            client.delete_collection(cname)
+        return {k for keys in dead.values() for k in keys}
+
+    # ----- chunks ---------------------------------------------------------------------------------
+    def get(self, collection: str, ids: Sequence[str], include: Sequence[str] = ("metadatas",)) -> dict[str, dict]:
+        """Stored chunks by record id (missing ids are left out), each as {"metadata", "embedding", ...}."""
+        if not ids:
+            return {}
+        names = {"metadatas": "metadata", "embeddings": "embedding", "documents": "document"}
+
+        def run(client):
+            col = self._chunks(client, collection)
+            out: dict[str, dict] = {}
+            step = client.get_max_batch_size()
+            for i in range(0, len(ids), step):
+                got = col.get(ids=list(ids[i : i + step]), include=list(include))
+                for j, rid in enumerate(got["ids"]):
+                    out[rid] = {names[k]: got[k][j] for k in include}
+            return out
+
+        try:
+            return self._call(run)
+        except Exception as exc:
+            if "does not exist" in str(exc).lower():
+                return {}
+            raise
+
+    def query(self, collection: str, vector: np.ndarray, n: int,
+              where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
+        """Nearest chunks as (record id, cosine similarity), any version's: callers filter by theirs."""
+
+        def run(client):
+            col = self._chunks(client, collection)
+            # No count() first: Chroma answers with fewer when fewer are there, and the call costs 1 ms.
+            res = col.query(query_embeddings=[vector], n_results=n, include=["distances"], where=where)
+            return [(rid, 1.0 - float(d)) for rid, d in zip(res["ids"][0], res["distances"][0])]
+
+        return self._call(run)
+
+    def containing(self, collection: str, needle: str, limit: int = 64) -> list[str]:
+        """Record ids of chunks whose document (the squashed text) holds `needle`."""
+
+        def run(client):
+            col = self._chunks(client, collection)
+            return list(col.get(where_document={"$contains": needle}, limit=limit, include=[])["ids"])
+
+        return self._call(run)
+
+    def legacy(self, name: str) -> tuple[Records, np.ndarray]:
+        """Records (by chunk id) and vectors of a version the copy-on-write design wrote, to upgrade it."""
+
+        def run(client):
+            got = client.get_collection(name, embedding_function=None).get(
+                include=["documents", "metadatas", "embeddings"])
+            vectors = np.asarray(got["embeddings"], dtype=np.float32) if len(got["ids"]) else np.zeros((0, 0))
+            return Records(list(got["ids"]), list(got["documents"] or []), list(got["metadatas"] or [])), vectors
+
+        return self._call(run)
+
+    # ----- whole versions (tools and tests; O(version)) ----------------------------------------------
+    def records(self, name: str) -> Records:
+        """Every chunk of a version, ids being chunk ids, with the article facts of its manifest."""
+        m = self.manifest(name)
+        out = Records([], [], [])
+        got = self.get(m.collection, [rid for e in m.entries for rid in e.record_ids()])
+        for e in m.entries:
+            for rid in e.record_ids():
+                meta = dict(got[rid]["metadata"])
+                out.ids.append(str(meta.pop("chunk_id")))
+                out.texts.append(str(meta.pop("text")))
+                out.metas.append({**meta, "source": e.source, "indexed_at": e.indexed_at, "article_hash": e.key})
+        return out
+
+    def vectors(self, name: str, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors of a version by chunk id."""
+        if not ids:
+            return {}
+        m, wanted = self.manifest(name), set(ids)
+        got = self.get(m.collection, [rid for e in m.entries for rid in e.record_ids()],
+                       include=("metadatas", "embeddings"))
+        return {str(g["metadata"]["chunk_id"]): np.asarray(g["embedding"], dtype=np.float32)
+                for g in got.values() if g["metadata"]["chunk_id"] in wanted}
 
 
 def _number(name: object) -> int | None:
@@ -194,8 +232,3 @@ def _number(name: object) -> int | None:
         return int(name[len(PREFIX):])
     except ValueError:
         return None
-
-
-def _looks_like_connection_error(exc: Exception) -> bool:
-    text = f"{type(exc).__name__} {exc}".lower()
-    return any(w in text for w in ("connect", "timeout", "timed out", "unavailable", "refused", "reset"))

@@ -1,0 +1,155 @@
+"""The lexical side of the index on local disk: per-article term postings that grow by what is added.
+
+A cache of what the chunk records in Chroma hold (their terms), keyed by the same content keys, so it is
+never wrong, only incomplete: a version's articles missing here are read from Chroma once (see
+`ArticleIndex.sync`). A process start reads the lengths of the live chunks (4 bytes a chunk) and nothing
+else; a query reads the postings of its own terms.
+
+Postings of a term are stored in parts, one per write; when a term has more than MAX_PARTS parts they are
+merged into one, dropping rows of articles no longer cached. A query thus reads a few blobs per term, and
+an add rewrites only the terms it touches.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .lexical import BM25, EMPTY
+
+MAX_PARTS = 16
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (key TEXT PRIMARY KEY, first_row INTEGER NOT NULL,
+    chunks INTEGER NOT NULL, lengths BLOB NOT NULL, chunk_ids TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS postings (term TEXT NOT NULL, part INTEGER NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (term, part)) WITHOUT ROWID;
+"""
+
+
+class Lexicon:
+    """The SQLite file (or an in-memory database when no directory is given); safe across threads and
+    processes (SQLite's own locking; writes in one IMMEDIATE transaction)."""
+
+    def __init__(self, directory: Path | None) -> None:
+        if directory is not None:
+            directory.mkdir(parents=True, exist_ok=True)
+        path = str(directory / "lexicon.sqlite3") if directory is not None else ":memory:"
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=60)
+        self._lock = threading.RLock()
+        with self._lock:
+            if directory is not None:
+                self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+
+    def missing(self, keys: Iterable[str]) -> list[str]:
+        with self._lock:
+            have = {k for (k,) in self._db.execute("SELECT key FROM articles")}
+        return [k for k in dict.fromkeys(keys) if k not in have]
+
+    def add(self, articles: Sequence[tuple[str, list[str], list[list[str]]]]) -> None:
+        """Cache articles given as (key, chunk ids, terms of each chunk); keys already here are skipped."""
+        if not articles:
+            return
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                have = {k for (k,) in db.execute("SELECT key FROM articles")}
+                row = first = (db.execute("SELECT value FROM counter WHERE name='rows'").fetchone() or (0,))[0]
+                postings: dict[str, list[int]] = defaultdict(list)
+                for key, chunk_ids, chunk_terms in articles:
+                    if key in have:
+                        continue
+                    have.add(key)
+                    lengths = np.asarray([len(t) for t in chunk_terms], dtype=np.int32)
+                    db.execute("INSERT INTO articles VALUES (?, ?, ?, ?, ?)",
+                               (key, row, len(chunk_ids), lengths.tobytes(), "\n".join(chunk_ids)))
+                    for i, doc in enumerate(chunk_terms):
+                        for term, tf in Counter(doc).items():
+                            postings[term] += (row + i, tf)
+                    row += len(chunk_ids)
+                db.execute("INSERT OR REPLACE INTO counter VALUES ('rows', ?)", (row,))
+                db.executemany("INSERT INTO postings VALUES (?, ?, ?)",
+                               [(t, first, np.asarray(p, dtype=np.int32).tobytes()) for t, p in postings.items()])
+                self._merge(list(postings))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def _merge(self, touched: list[str]) -> None:
+        db, alive = self._db, None
+        for term in touched:
+            parts = db.execute("SELECT part, data FROM postings WHERE term=?", (term,)).fetchall()
+            if len(parts) <= MAX_PARTS:
+                continue
+            if alive is None:
+                alive = self._alive()
+            data = np.frombuffer(b"".join(d for _, d in parts), dtype=np.int32).reshape(-1, 2)
+            rows = data[:, 0]
+            data = data[(rows < len(alive)) & alive[np.minimum(rows, len(alive) - 1)]]
+            db.execute("DELETE FROM postings WHERE term=?", (term,))
+            if len(data):
+                db.execute("INSERT INTO postings VALUES (?, ?, ?)", (term, parts[0][0], data.tobytes()))
+
+    def _alive(self) -> np.ndarray:
+        total = (self._db.execute("SELECT value FROM counter WHERE name='rows'").fetchone() or (0,))[0]
+        alive = np.zeros(max(total, 1), dtype=bool)
+        for first, n in self._db.execute("SELECT first_row, chunks FROM articles"):
+            alive[first:first + n] = True
+        return alive
+
+    def prune(self, keys: Iterable[str]) -> None:
+        """Forget articles no version needs; their postings go at the next merge of each term."""
+        with self._lock:
+            self._db.executemany("DELETE FROM articles WHERE key=?", [(k,) for k in keys])
+
+    def view(self, keys: Sequence[str]) -> LexicalView:
+        """BM25 over the given articles (a version's, in its order); they must all be cached."""
+        with self._lock:
+            rows = {k: (f, n, ln) for k, f, n, ln in
+                    self._db.execute("SELECT key, first_row, chunks, lengths FROM articles")}
+            total = (self._db.execute("SELECT value FROM counter WHERE name='rows'").fetchone() or (0,))[0]
+        return LexicalView(self, [rows[k] for k in keys], total)
+
+    def chunk_ids(self, key: str) -> list[str]:
+        with self._lock:
+            got = self._db.execute("SELECT chunk_ids FROM articles WHERE key=?", (key,)).fetchone()
+        return got[0].split("\n") if got and got[0] else []
+
+    def postings(self, term: str) -> np.ndarray:
+        """(global row, tf) pairs of every cached chunk holding `term`, live or not."""
+        with self._lock:
+            parts = self._db.execute("SELECT data FROM postings WHERE term=?", (term,)).fetchall()
+        return np.frombuffer(b"".join(d for (d,) in parts), dtype=np.int32).reshape(-1, 2)
+
+
+class LexicalView(BM25):
+    """One version's rows (0..size-1, in manifest order) over the cache's global rows."""
+
+    def __init__(self, lexicon: Lexicon, articles: list[tuple[int, int, bytes]], total_rows: int) -> None:
+        self._lexicon = lexicon
+        counts = np.asarray([n for _, n, _ in articles], dtype=np.int64)
+        self.starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        # Global row -> this version's row, -1 where the chunk is not in this version.
+        self._local = np.full(max(total_rows, 1), -1, dtype=np.int32)
+        for (first, n, _), start in zip(articles, self.starts):
+            self._local[first:first + n] = np.arange(start, start + n, dtype=np.int32)
+        lengths = np.frombuffer(b"".join(ln for _, _, ln in articles), dtype=np.int32).astype(np.float32)
+        super().__init__(lengths)
+
+    def _postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        data = self._lexicon.postings(term)
+        if not len(data):
+            return EMPTY
+        rows = data[:, 0]
+        local = np.where(rows < len(self._local), self._local[np.minimum(rows, len(self._local) - 1)], -1)
+        keep = local >= 0
+        return local[keep].astype(np.int64), data[keep, 1].astype(np.float32)

@@ -1,0 +1,64 @@
+"""BM25 from postings: the same scores as bm25s, whether the postings are in memory or in the lexicon."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from retrieval.index.lexical import BM25Index
+from retrieval.index.lexicon import MAX_PARTS, Lexicon
+
+CORPUS = [["서울", "스타트업", "서울", "혁신"], ["서울", "코엑스"], ["금리", "동결", "금리"], [],
+          ["스타트업", "투자", "유치", "서울", "코엑스", "코엑스"]]
+QUERIES = [["서울", "코엑스"], ["금리"], ["서울", "서울"], ["없는말"], []]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_scores_match_bm25s(query):
+    import bm25s
+
+    reference = bm25s.BM25(k1=1.2, b=0.75)
+    reference.index(CORPUS, show_progress=False)
+    expected = reference.get_scores(query) if query else np.zeros(len(CORPUS))
+    assert np.allclose(BM25Index(CORPUS).scores(query), expected, atol=1e-5)
+
+
+def test_a_view_of_the_lexicon_scores_as_the_index_in_memory(tmp_path):
+    lex = Lexicon(tmp_path)
+    lex.add([("k1", ["a#0", "a#1"], CORPUS[:2]), ("k2", ["b#0", "b#1", "b#2"], CORPUS[2:])])
+    view = Lexicon(tmp_path).view(["k1", "k2"])  # another process, the same file
+    for query in QUERIES:
+        assert np.allclose(view.scores(query), BM25Index(CORPUS).scores(query), atol=1e-5)
+    assert view.df("서울") == 3 and view.df("없는말") == 0
+
+
+def test_a_view_follows_its_versions_order_and_leaves_other_articles_out(tmp_path):
+    lex = Lexicon(tmp_path)
+    lex.add([("k1", ["a#0", "a#1"], CORPUS[:2]), ("k2", ["b#0", "b#1", "b#2"], CORPUS[2:])])
+    view = lex.view(["k2"])
+    assert view.size == 3 and np.allclose(view.scores(["금리"]), BM25Index(CORPUS[2:]).scores(["금리"]))
+    both = lex.view(["k2", "k1"])
+    assert np.allclose(both.scores(["코엑스"]), BM25Index(CORPUS[2:] + CORPUS[:2]).scores(["코엑스"]))
+
+
+def test_parts_are_merged_and_pruned_articles_dropped_from_postings(tmp_path):
+    lex = Lexicon(tmp_path)
+    keys = [f"k{i}" for i in range(MAX_PARTS + 3)]
+    for k in keys:
+        lex.add([(k, [f"{k}#0"], [["공통", k]])])
+    lex.prune(keys[:5])
+    assert lex.missing(keys) == keys[:5]
+    more = [f"m{i}" for i in range(MAX_PARTS)]
+    for k in more:  # enough writes of the term for its parts to be merged again
+        lex.add([(k, [f"{k}#0"], [["공통"]])])
+    parts = lex._db.execute("SELECT COUNT(*) FROM postings WHERE term='공통'").fetchone()[0]
+    assert parts <= MAX_PARTS
+    assert len(lex.postings("공통")) == len(keys) - 5 + len(more)  # the pruned articles' rows are gone
+    assert lex.view(keys[5:] + more).df("공통") == len(keys) - 5 + len(more)
+
+
+def test_adding_a_cached_article_again_changes_nothing(tmp_path):
+    lex = Lexicon(None)
+    lex.add([("k1", ["a#0"], [["서울"]])])
+    lex.add([("k1", ["a#0"], [["서울"]])])
+    assert lex.view(["k1"]).df("서울") == 1 and lex.chunk_ids("k1") == ["a#0"]
