@@ -355,7 +355,8 @@ def test_a_large_batch_is_analysed_in_the_worker_process_with_the_same_records()
     articles = [Article(id=f"a{i}", title=f"기사 {i}", text=body + str(i)) for i in range(3)]
     assert sum(len(a.text) for a in articles) >= indexer.IN_PROCESS_CHARS
     assert worker.in_worker(os.getpid) != os.getpid()
-    here = indexer._records_of_all(articles, "now")
-    there = indexer.records_of(articles, "now")
+    items = [(a, indexer.article_key(a)) for a in articles]
+    here = indexer._records_of_all(items)
+    there = indexer.records_of(items)
     assert [(r.ids, r.texts, r.metas) for r in there] == [(r.ids, r.texts, r.metas) for r in here]
     worker.shutdown()

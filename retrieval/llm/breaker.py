@@ -80,6 +80,10 @@ class GuardedPolicy:
     def __init__(self, policy: RetryPolicy, breaker: CircuitBreaker) -> None:
         self.policy, self.breaker = policy, breaker
 
+    def __getattr__(self, name: str) -> Any:
+        # The policy's own settings (retries, timeout) read through, as from the policy itself.
+        return getattr(self.policy, name)
+
     @contextmanager
     def _guard(self) -> Iterator[None]:
         self.breaker.admit()
