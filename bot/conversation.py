@@ -16,7 +16,7 @@ from retrieval.base import Answerer
 from retrieval.models import Answer
 
 from . import metrics, texts
-from .access import Busy, DailyBudget, RateLimited, UserRateLimit  # noqa: F401  (Busy lives with RateLimited; imported from here too)
+from .access import Busy, DailyBudget, RateLimited, UserRateLimit
 from .render import answer_html, split_html
 from .storage import BotStore
 from .streaming import AnswerReply, keep_typing

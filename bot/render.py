@@ -9,7 +9,7 @@ from retrieval.llm.markdown import to_html, to_plain
 from retrieval.models import Answer, Citation
 
 from . import texts
-from .markup import attr, esc, link  # noqa: F401  (esc and attr are imported from here elsewhere)
+from .markup import esc, link
 
 LIMIT = 4096  # Telegram's maximum message length
 # Tags and entities are atoms; every other character is one atom, so a cut never lands inside either.

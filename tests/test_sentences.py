@@ -11,7 +11,7 @@ def test_vectors_are_computed_once_and_persist(tmp_path, embedder):
     path = tmp_path / "sentences.sqlite"
     index = SentenceIndex(embedder, path)
     assert index.update(CHUNKS) == 3
-    table = index.table
+    table = index.table_for(CHUNKS)
     first = table.sentences(CHUNKS[0])
     assert [CHUNKS[0][s.start : s.end] for s in first] == ["서울시는 20만㎡ 규모의 부지를 조성한다.", "오세훈 시장이 말했다."]
     assert "오세훈" in first[1].proper
@@ -20,7 +20,7 @@ def test_vectors_are_computed_once_and_persist(tmp_path, embedder):
     embedder.reset()
     again = SentenceIndex(embedder, path)  # a restart reads the sidecar
     assert again.update(CHUNKS + ["새 문장이 추가됐다."]) == 1 and embedder.embedded == 1
-    assert again.table.sentences("unknown chunk") == []
+    assert again.table_for(CHUNKS).sentences("unknown chunk") == []
 
 
 def test_another_embedder_never_reuses_vectors(tmp_path, embedder):

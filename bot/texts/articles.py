@@ -9,13 +9,12 @@ from retrieval.models import ArticleInfo
 from ..markup import esc, link, title_link
 from .base import Lang, Text
 
-__all__ = ["SUGGESTED", "ARTICLE_GONE", "FOCUS_GONE", "OTHER_ARTICLE_QUESTION", "QUESTION_GONE",
+__all__ = ["ARTICLE_GONE", "FOCUS_GONE", "OTHER_ARTICLE_QUESTION", "QUESTION_GONE",
            "ONLY_GROUP_ADMINS", "NO_ARTICLES", "PAGE_LINES", "PREVIOUS", "NEXT", "article_date", "articles_page",
            "article_button", "question_button", "other_article_button", "chosen", "all_articles",
            "answered_from", "asked", "other_summaries"]
 
 PAGE_LINES = 20  # articles per /articles page, so 20 lines always fit one message the pager can edit
-SUGGESTED = Text("Suggested questions:", "이런 질문은 어떨까요:")
 ARTICLE_GONE = Text("That article is no longer available, so this chat now asks about all articles.",
                     "그 기사는 더 이상 없어서, 이 대화는 이제 모든 기사에 대해 묻습니다.")
 FOCUS_GONE = Text("(The article this chat had chosen was removed, so I answered from all articles.)",

@@ -58,14 +58,13 @@ class SentenceTable:
 
 
 class SentenceIndex:
-    """Builds the `SentenceTable` of the active index, reusing what the sidecar already holds."""
+    """Sentence splits, terms and vectors kept by content hash: written at ingest, read per question."""
 
     def __init__(self, embedder, path: Path | None = None) -> None:
         self.embedder = embedder
         self.path = path
         self._lock = threading.Lock()
         self._db = None
-        self.table = SentenceTable({}, np.zeros((0, 0), dtype=np.float32))
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
@@ -76,27 +75,14 @@ class SentenceIndex:
         return self._db
 
     def update(self, chunk_texts: Sequence[str]) -> int:
-        """Split, analyse and embed `chunk_texts` now (at ingest) and keep them; `table` covers exactly them.
-        Returns how many sentence vectors were computed (sentences seen before cost nothing)."""
-        table, fresh = self._build(chunk_texts)
-        self.table = table  # one assignment: readers never see a mix
-        return fresh
+        """Split, analyse and embed `chunk_texts` now (at ingest) and keep them. Returns how many sentence
+        vectors were computed (sentences seen before cost nothing)."""
+        return self._kept(chunk_texts)[3]
 
     def table_for(self, chunk_texts: Sequence[str]) -> SentenceTable:
         """The table of a question's passages, read from the sidecar (anything missing, e.g. after an
         embedder change, is computed and kept): memory holds these chunks, never the whole index."""
-        return self._build(chunk_texts)[0]
-
-    def _build(self, chunk_texts: Sequence[str]) -> tuple[SentenceTable, int]:
-        with self._lock:
-            db = self._conn()
-            emb = str(getattr(self.embedder, "id", ""))
-            spans = self._spans(db, list(dict.fromkeys(chunk_texts)))
-            sents = {chunk[s:e] for chunk, sp in spans.items() for s, e in sp}
-            info = self._analysis(db, sents)
-            vecs = self._vectors(db, emb, sents)
-            db.commit()
-            fresh = self._fresh
+        spans, info, vecs, _ = self._kept(chunk_texts)
         rows: dict[str, int] = {}
         chunks: dict[str, list[SentenceInfo]] = {}
         for chunk, sp in spans.items():
@@ -111,7 +97,19 @@ class SentenceIndex:
         matrix = np.zeros((len(rows), dim), dtype=np.float32)
         for text, row in rows.items():
             matrix[row] = vecs[text]
-        return SentenceTable(chunks, matrix), fresh
+        return SentenceTable(chunks, matrix)
+
+    def _kept(self, chunk_texts: Sequence[str]) -> tuple[dict, dict, dict[str, np.ndarray], int]:
+        """(spans, analysis, vectors, how many vectors were new) of `chunk_texts`, stored for next time."""
+        with self._lock:
+            db = self._conn()
+            emb = str(getattr(self.embedder, "id", ""))
+            spans = self._spans(db, list(dict.fromkeys(chunk_texts)))
+            sents = {chunk[s:e] for chunk, sp in spans.items() for s, e in sp}
+            info = self._analysis(db, sents)
+            vecs, fresh = self._vectors(db, emb, sents)
+            db.commit()
+        return spans, info, vecs, fresh
 
     def _spans(self, db, chunks: list[str]) -> dict[str, list[tuple[int, int]]]:
         out: dict[str, list[tuple[int, int]]] = {}
@@ -138,21 +136,20 @@ class SentenceIndex:
                        [(_key(s), " ".join(sorted(out[s][0])), "\x1f".join(out[s][1])) for s in todo])
         return out
 
-    def _vectors(self, db, emb: str, sents: set[str]) -> dict[str, np.ndarray]:
+    def _vectors(self, db, emb: str, sents: set[str]) -> tuple[dict[str, np.ndarray], int]:
         out: dict[str, np.ndarray] = {}
         keys = {_key(s): s for s in sents}
         for key, blob in _select(db, "SELECT key, vec FROM vectors WHERE embedder = ? AND key IN ({})",
                                  list(keys), (emb,)):
             out[keys[key]] = np.frombuffer(blob, dtype=np.float32)
         todo = sorted(s for s in sents if s not in out)
-        self._fresh = len(todo)
         if todo:
             fresh = np.asarray(self.embedder.embed_passages(todo), dtype=np.float32)
             for s, v in zip(todo, fresh):
                 out[s] = v
             db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
                            [(_key(s), emb, out[s].tobytes()) for s in todo])
-        return out
+        return out, len(todo)
 
 
 def _select(db, sql: str, keys: list[str], params: tuple = ()) -> list[tuple]:
