@@ -5,7 +5,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test bench bench-load bench-verify bench-answers fit-answerer bench-scale eval sync env-example clean
+.PHONY: run test bench bench-load bench-verify bench-answers fit-answerer bench-scale bench-start eval sync env-example clean
 
 run: $(VENV)/.synced
 	@$(VENV)/bin/articlebot run
@@ -34,6 +34,10 @@ fit-answerer: $(VENV)/.synced
 # Index writes, searches and starts at 1k/10k/100k chunks beside the copy-on-write design (about 40 min on 2 cores).
 bench-scale: $(VENV)/.synced
 	$(VENV)/bin/python bench/scale.py $(SCALE_ARGS)
+
+# `articlebot articles`, `search` and `ask` as whole processes on the default article, beside a baseline commit.
+bench-start: $(VENV)/.synced
+	$(VENV)/bin/python bench/start.py $(START_ARGS)
 
 # The seed dev sets ship in eval/ (format: eval/README.md); EVAL="a.jsonl b.jsonl" scores other files.
 EVAL ?= eval/seed_article_dev.jsonl eval/seed_followups_dev.jsonl
