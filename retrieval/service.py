@@ -100,9 +100,9 @@ class ArticleService:
         assert self._snap is not None
         return self._snap
 
-    def warm_up(self) -> threading.Thread:
-        """Load the embedder and the active version's vector index in the background (see HybridSearcher)."""
-        return self.searcher.warm_up(self.snapshot())
+    def warm_up(self, question: str = "") -> threading.Thread:
+        """Load the embedder (embedding `question`) and the vector index in the background (HybridSearcher)."""
+        return self.searcher.warm_up(self.snapshot(), question.strip() or "warm-up")
 
     def _set(self, snap: StoredSnapshot) -> None:
         self._snap, self._stats = snap, IndexStats(snap)

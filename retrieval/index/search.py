@@ -91,8 +91,9 @@ class HybridSearcher:
                 return rows[:want]
             n *= 4
 
-    def warm_up(self, snap: AnySnapshot) -> threading.Thread:
-        """Load the embedder and `snap`'s vector index in a background thread, returned started.
+    def warm_up(self, snap: AnySnapshot, query: str = "warm-up") -> threading.Thread:
+        """Load the embedder and `snap`'s vector index in a background thread, returned started; `query` is
+        embedded (a first question's: the embedder keeps it, so the question does not embed it again).
 
         A first question loads Kiwi, the embedder's model and the chunk collection's vector index. Kiwi holds
         the GIL while it loads (about 2 s), but the E5 engine (ctypes) and Chroma's Rust core release it, so
@@ -102,7 +103,7 @@ class HybridSearcher:
 
         def run() -> None:
             try:
-                vector = self.embedder.embed_query("warm-up")
+                vector = self.embedder.embed_query(query)
                 if len(snap):
                     self.store.query(snap.chunks, vector, 1)
             except Exception:  # noqa: BLE001 - the question repeats this and reports what went wrong
