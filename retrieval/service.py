@@ -12,7 +12,7 @@ from .answer.followup import carried_chunk_ids, condense
 from .answer.intent import is_summary_request, summary_topic
 from .answer.sentences import SentenceIndex
 from .answer.summary import summarize
-from .errors import ArticleNotFound, InputError, SourceError
+from .errors import ArticleNotFound, InputError, SourceError, listed
 from .index.embeddings import Embedder
 from .index.lexicon import Lexicon
 from .index.search import HybridSearcher
@@ -245,7 +245,7 @@ class ArticleService:
     def _ingest_loaded(self, loaded: Loaded, *, replace: bool = False,
                        progress: indexer.ProgressFn | None = None) -> IngestReport:
         if not loaded.articles:
-            raise SourceError(_listed(loaded.problems) or "no articles found")
+            raise SourceError(listed(loaded.problems) or "no articles found")
         with self._write:
             current = self.snapshot()
             target = indexer.merge(current.entries, loaded.articles, replace_all=replace)
@@ -274,7 +274,7 @@ class ArticleService:
             # every reload (it is still reported); a line removed on purpose drops its article.
             if unreadable or (loaded.problems and lost):
                 problems = unreadable + loaded.problems
-                raise SourceError("reload stopped, the index is unchanged: " + _listed(problems))
+                raise SourceError("reload stopped, the index is unchanged: " + listed(problems))
             target = indexer.merge(current.entries, loaded.articles, drop=lost)
             return self._commit(current, target, progress, loaded)
 
@@ -287,9 +287,3 @@ class ArticleService:
             current = self.snapshot()
             self._commit(current, indexer.merge(current.entries, [], drop={article_id}), None, Loaded())
             return info
-
-
-def _listed(problems: Sequence[str], shown: int = 10) -> str:
-    """The first problems and how many more: a file of 10,000 bad lines must not make a 10,000-line error."""
-    more = len(problems) - shown
-    return "; ".join(problems[:shown]) + (f"; and {more} more" if more > 0 else "")
