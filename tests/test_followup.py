@@ -140,3 +140,21 @@ def test_a_question_known_to_continue_the_conversation_borrows_the_topic_however
     assert condense(q, HISTORY).standalone == q
     c = condense(q, HISTORY, follow_up=True)
     assert "서울테크시티" in c.standalone and q in c.standalone
+
+
+def test_the_answer_is_not_a_name_the_question_already_used():
+    history = conversation(("경남에서 제일 먼저 개장하는 해수욕장은 어디야?",
+                            "“경남도는 오는 7월 5일 남해상주은모래비치 개장을 시작으로 해수욕장 26곳을 개장한다.” [1]",
+                            ["art#c1"]))
+    assert referent(history) == "남해상주은모래비치"
+
+
+def test_whom_the_last_question_pointed_at_stays_the_subject():
+    """"그 교수는 몇 살이야?" → "어떤 연구로 뽑혔어?": still that professor, not the whole list's topic."""
+    history = conversation(
+        ("포스텍 생명과학과 교수는 누구야?", "“화학과 정성기(62), 생명과학과 오병하(46), 화학공학과 조길원(51) 교수팀”"
+                                         " [1]", ["art#c1"]),
+        ("그 교수는 몇 살이야?", "“생명과학과 오병하(46)” [1]", ["art#c1"]))
+    c = condense("어떤 연구로 뽑혔어?", history)
+    assert c.standalone == "오병하 — 어떤 연구로 뽑혔어?"
+    assert c.context_terms == ["오병하"]  # one term, not the syllables Kiwi may split it into

@@ -17,6 +17,8 @@ _REFERRING = re.compile(
     re.IGNORECASE,
 )
 FEW_TERMS = 2
+# How far back a chain of bare follow-ups is followed to the question that named its topic.
+TOPIC_TURNS = 3
 # Words that point at one thing just named ("그 교수팀", "그가", "거기"), not at a set ("그중").
 _POINTING = re.compile(r"(^|\s)(그(?=\s|[은는이가의을를도]\s|$)|그녀|그곳|거기|그것|그거|이 사람|그 사람)"
                        r"|\b(he|him|his|she|her|it|its|there)\b", re.IGNORECASE)
@@ -67,9 +69,11 @@ def referent(history: Sequence[Turn]) -> str | None:
     if quote is None:
         return None
     text = normalize(quote["quote"])
-    said = squash(asked)
-    spans = [(a, b) for a, b in name_spans(text) if squash(text[a:b]) not in said]
-    found = [m.start() for w in terms(asked) if len(w) >= 2 for m in re.finditer(re.escape(w), text)]
+    words = [w for w in terms(asked) if len(w) >= 2]
+    # The question's own names are not the answer ("경남에서 … 어디야?" is not answered by 경남도).
+    spans = [(a, b) for a, b in name_spans(text)
+             if squash(text[a:b]) not in squash(asked) and not any(w in squash(text[a:b]) for w in words)]
+    found = [m.start() for w in words for m in re.finditer(re.escape(w), text)]
     if not spans or not found:
         return None
     a, b = min(spans, key=lambda sp: min(max(sp[0] - f, f - sp[1], 0) for f in found))
@@ -92,22 +96,34 @@ def condense(question: str, history: list[Turn], *, follow_up: bool = False) -> 
     `follow_up`: the caller knows the question continues the conversation (answer/thread.py), however
     much it says on its own; otherwise only a short or referring question borrows the topic."""
     question = question.strip()
-    users = [t for t in reversed(history) if t.role == "user"][:2]
+    users = [i for i in range(len(history) - 1, -1, -1) if history[i].role == "user"][:TOPIC_TURNS]
     if not users or not (follow_up or needs_context(question)):
         return Condensed(question)
     carried = carried_chunk_ids(history)
     asked = set(terms(question))
-    # "그 교수팀은 뭘 했어?": the one the last answer named comes first.
-    named = referent(history) if _POINTING.search(question) else None
-    topic: list[str] = [named] if named and not set(terms(named)) <= asked else []
+
+    def add(phrases: Sequence[str]) -> None:
+        topic.extend(p for p in phrases if not set(terms(p)) <= asked and p not in topic)
+
+    topic: list[str] = []
+    # "그 교수팀은 뭘 했어?" is about the one the last answer named, and so is a follow-up after a question
+    # that pointed at someone ("그 교수는 몇 살이야?" → "어떤 연구로 뽑혔어?"): that name is the whole topic,
+    # as a person would restate it ("오병하 교수는 어떤 연구로…"); the conversation's other nouns would only
+    # pull the answer toward sentences that list everyone.
+    pointed = [(question, len(history))] + [(history[i].content, i) for i in users[:1]]
+    named = next((n for q, i in pointed if _POINTING.search(q) and (n := referent(history[:i]))), None)
+    add([named] if named else [])
     # The previous question may itself be a bare follow-up ("규모는?"); then the one before names the topic.
-    for turn in users:
-        content = analyze(turn.content).nouns  # not "며칠", "곳", "것": they name no topic
-        topic += [p for p in noun_phrases(turn.content) if any(n in squash(p) for n in content)
-                  and not set(terms(p)) <= asked and p not in topic]
-        if len(topic) >= 2:
+    for i in users if not topic else []:
+        said = history[i].content
+        content = analyze(said).nouns  # not "며칠", "곳", "것": they name no topic
+        add([p for p in noun_phrases(said) if any(n in squash(p) for n in content)])
+        if not needs_context(said):  # the question that named the topic; before it, another one
             break
     if not topic:
         return Condensed(question, carried_chunk_ids=carried)
     prefix = " ".join(topic)
-    return Condensed(f"{prefix} — {question}", [t for t in terms(prefix) if t not in asked], carried)
+    # A name is one term: Kiwi may split it out of its sentence ("최희철" → 최/희/철), and single syllables
+    # would have the answerer look for 최, 희 and 철 anywhere.
+    borrowed = [squash(named)] if named else terms(prefix)
+    return Condensed(f"{prefix} — {question}", [t for t in borrowed if t not in asked], carried)
