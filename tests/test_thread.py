@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from conftest import DEFAULT_ARTICLE, DEFAULT_ID, make_service
+from conftest import DEFAULT_ID
+from test_scope import two_articles  # two articles on close topics (Seoul's and Busan's CES halls)
 
 from retrieval.answer.thread import conversation_article, leaves_article, names, thread_first
 from retrieval.models import Passage, Turn
-
-BUSAN = """부산시, 스타트업 120곳 CES 참가 지원
-부산시는 올해 스타트업 120곳의 CES 참가를 지원한다고 밝혔다.
-박형준 부산시장은 라스베이거스에서 열린 CES 2024 부산관을 방문해 참여 기업들을 격려했다.
-부산관에는 지역 스타트업 34개 기업이 참여했으며 이 가운데 5개 기업이 혁신상을 받았다.
-부산시는 내년부터 해외 전시회 참가 예산을 두 배로 늘릴 계획이다.
-"""
 
 
 def passage(chunk_id: str, article_id: str) -> Passage:
@@ -50,15 +42,6 @@ def test_the_threads_passages_come_first_and_the_rest_stay_candidates():
     on = [passage("a#2", "a"), passage("a#1", "a")]
     rest = [passage("b#1", "b"), passage("a#1", "a"), passage("c#1", "c")]
     assert [p.chunk_id for p in thread_first(on, rest)] == ["a#2", "a#1", "b#1", "c#1"]
-
-
-def two_articles(tmp_path: Path, embedder):
-    busan = tmp_path / "src" / "busan_startups.txt"
-    busan.parent.mkdir(parents=True)
-    busan.write_text(BUSAN, encoding="utf-8")
-    svc = make_service(tmp_path / "data", embedder, [DEFAULT_ARTICLE, busan])
-    svc.open()
-    return svc, "busan_startups"
 
 
 def test_a_follow_up_is_answered_from_the_article_being_discussed(tmp_path, embedder):
