@@ -57,3 +57,12 @@ def test_a_follow_up_is_answered_from_the_article_being_discussed(tmp_path, embe
     # Naming what only the other article mentions leaves the thread.
     other = svc.ask("부산관에는 스타트업이 몇 개 기업이 참여했나?", history)
     assert {c.article_id for c in other.citations} == {busan} and "34" in other.answer, other.answer
+
+
+def test_a_summary_request_in_a_conversation_summarizes_the_article_being_discussed(tmp_path, embedder):
+    svc, busan = two_articles(tmp_path, embedder)
+    first = svc.ask("부산관에는 스타트업이 몇 개 기업이 참여했나?")
+    assert {c.article_id for c in first.citations} == {busan}
+    history = [Turn("user", first.question), Turn("assistant", first.answer, [c.chunk_id for c in first.citations])]
+    summary = svc.ask("요약해줘", history)
+    assert summary.answerable and {c.article_id for c in summary.citations} == {busan}, summary.answer
