@@ -158,3 +158,9 @@ def test_whom_the_last_question_pointed_at_stays_the_subject():
     c = condense("어떤 연구로 뽑혔어?", history)
     assert c.standalone == "오병하 — 어떤 연구로 뽑혔어?"
     assert c.context_terms == ["오병하"]  # one term, not the syllables Kiwi may split it into
+
+
+def test_a_name_the_question_already_says_is_not_borrowed_again():
+    history = conversation(("서울관을 둘러본 사람은 누구야?", "장재민 — “…둘러본 장재민 회장은…” [1]", ["art#c1"]))
+    c = condense("그 장재민 회장은 뭐라고 했어?", history)
+    assert "서울관" in c.standalone and c.context_terms and set(c.context_terms) <= set(terms("서울관"))

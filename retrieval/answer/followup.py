@@ -1,4 +1,5 @@
-"""Offline follow-up handling: carry the previous turn's topic into a short or referring question."""
+"""Offline follow-up handling: what a follow-up borrows from the conversation (the topic its questions
+named, the name the last answer gave), so that it can be searched and judged as a standalone question."""
 
 from __future__ import annotations
 
@@ -125,5 +126,5 @@ def condense(question: str, history: list[Turn], *, follow_up: bool = False) -> 
     prefix = " ".join(topic)
     # A name is one term: Kiwi may split it out of its sentence ("최희철" → 최/희/철), and single syllables
     # would have the answerer look for 최, 희 and 철 anywhere.
-    borrowed = [squash(named)] if named else terms(prefix)
+    borrowed = [squash(named)] if named in topic else terms(prefix)
     return Condensed(f"{prefix} — {question}", [t for t in borrowed if t not in asked], carried)
