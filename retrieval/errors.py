@@ -1,5 +1,7 @@
 """The small exception hierarchy every layer raises and the outer layers report."""
 
+from collections.abc import Sequence
+
 from .redact import redact_credentials
 
 
@@ -37,3 +39,9 @@ class LLMUnavailable(ArticlebotError):
 
 class InputError(ArticlebotError):
     """A question or request is not acceptable as given (too long, empty)."""
+
+
+def listed(problems: Sequence[str], shown: int = 10) -> str:
+    """The first problems and how many more: a file of 10,000 bad lines must not make a 10,000-line error."""
+    more = len(problems) - shown
+    return "; ".join(problems[:shown]) + (f"; and {more} more" if more > 0 else "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 from .answer.extractive import ExtractiveAnswerer
@@ -12,7 +13,8 @@ from .answer.followup import carried_chunk_ids, condense
 from .answer.intent import is_summary_request, summary_topic
 from .answer.sentences import SentenceIndex
 from .answer.summary import summarize
-from .errors import ArticleNotFound, InputError, SourceError
+from .answer.thread import thread_article, thread_first
+from .errors import ArticleNotFound, InputError, SourceError, listed
 from .index.embeddings import Embedder
 from .index.lexicon import Lexicon
 from .index.search import HybridSearcher
@@ -114,17 +116,18 @@ class ArticleService:
         self.require_article(article_id)
         return self.searcher.search(snap, query, k or self.top_k, extra_terms, article_id)
 
-    def retrieve(self, question: str, history: Sequence[Turn] = (), article_id: str | None = None
-                 ) -> tuple[str, list[str], list[Passage], dict]:
-        """(standalone question, borrowed terms, passages, timings) for a question in a conversation;
-        with `article_id`, every passage (carried ones too) comes from that article."""
+    def retrieve(self, question: str, history: Sequence[Turn] = (), article_id: str | None = None, *,
+                 thread: str | None = None) -> tuple[str, list[str], list[Passage], dict]:
+        """(standalone question, borrowed terms, passages, timings) for a question in a conversation; with
+        `article_id`, every passage (carried ones too) comes from it; `thread`'s (answer/thread.py) rank first."""
         question = validate_question(question)
         t0 = time.perf_counter()
-        cond = condense(question, list(history))
+        cond = condense(question, list(history), follow_up=thread is not None)
         snap = self.snapshot()
         self.require_article(article_id)
-        passages = self._carry(snap, self.searcher.search(snap, cond.standalone, self.top_k, cond.context_terms,
-                                                          article_id), cond.carried_chunk_ids, article_id)
+        found = partial(self.searcher.search, snap, cond.standalone, self.top_k, cond.context_terms)
+        passages = found(article_id) if thread in (None, article_id) else thread_first(found(thread), found(None))
+        passages = self._carry(snap, passages, cond.carried_chunk_ids, article_id)
         return cond.standalone, cond.context_terms, passages, {"retrieve": (time.perf_counter() - t0) * 1000}
 
     def with_carried(self, passages: list[Passage], history: Sequence[Turn],
@@ -142,18 +145,26 @@ class ArticleService:
                            if article_id is None or p.article_id == article_id]
 
     def ask(self, question: str, history: Sequence[Turn] = (), article_id: str | None = None) -> Answer:
-        """Answer from the articles (or the one article `article_id`) only, with citations; offline."""
+        """Answer from the articles (or the one article `article_id`) only, with citations; offline. A
+        question that continues the conversation is first answered as one (answer/thread.py)."""
         t0 = time.perf_counter()
-        standalone, context, passages, timings = self.retrieve(question, history, article_id)
+        thread = (article_id or thread_article(self.snapshot(), question, history)) if history else None
+        answer = self._ask(question, history, article_id, t0, thread) if thread else None
+        return answer if answer and answer.answerable else self._ask(question, history, article_id, t0)
+
+    def _ask(self, question: str, history: Sequence[Turn], article_id: str | None, t0: float,
+             thread: str | None = None) -> Answer:
+        standalone, context, passages, timings = self.retrieve(question, history, article_id, thread=thread)
         t1 = time.perf_counter()
-        summary = self.summary_passages(question, history, article_id)
+        summary = self.summary_passages(question, history, article_id or thread)
         answer = None
         if summary is not None:
             table = self.sentences.table_for([p.text for p in summary[0]])
             answer = summarize(question.strip(), standalone, summary[0], table, summary[1])
         if answer is None:
             qvec = self.embedder.embed_query(standalone)
-            answer = self.extractive.answer(question.strip(), standalone, context, qvec, passages, self._stats)
+            answer = self.extractive.answer(question.strip(), standalone, context, qvec, passages, self._stats,
+                                            follow_up=thread is not None)
         answer.passages = passages
         answer.timings_ms = {**timings, "answer": (time.perf_counter() - t1) * 1000,
                              "total": (time.perf_counter() - t0) * 1000}
@@ -249,7 +260,7 @@ class ArticleService:
     def _ingest_loaded(self, loaded: Loaded, *, replace: bool = False,
                        progress: indexer.ProgressFn | None = None) -> IngestReport:
         if not loaded.articles:
-            raise SourceError(_listed(loaded.problems) or "no articles found")
+            raise SourceError(listed(loaded.problems) or "no articles found")
         with self._write:
             current = self.snapshot()
             target = indexer.merge(current.entries, loaded.articles, replace_all=replace)
@@ -278,7 +289,7 @@ class ArticleService:
             # every reload (it is still reported); a line removed on purpose drops its article.
             if unreadable or (loaded.problems and lost):
                 problems = unreadable + loaded.problems
-                raise SourceError("reload stopped, the index is unchanged: " + _listed(problems))
+                raise SourceError("reload stopped, the index is unchanged: " + listed(problems))
             target = indexer.merge(current.entries, loaded.articles, drop=lost)
             return self._commit(current, target, progress, loaded)
 
@@ -291,9 +302,3 @@ class ArticleService:
             current = self.snapshot()
             self._commit(current, indexer.merge(current.entries, [], drop={article_id}), None, Loaded())
             return info
-
-
-def _listed(problems: Sequence[str], shown: int = 10) -> str:
-    """The first problems and how many more: a file of 10,000 bad lines must not make a 10,000-line error."""
-    more = len(problems) - shown
-    return "; ".join(problems[:shown]) + (f"; and {more} more" if more > 0 else "")

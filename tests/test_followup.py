@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import assert_answer_contract
 
-from retrieval.answer.followup import condense, needs_context
+from retrieval.answer.followup import condense, needs_context, referent
 from retrieval.korean import terms
 from retrieval.models import Turn
 
@@ -102,3 +102,65 @@ def test_third_turn_borrows_the_topic_from_two_questions_back():
                Turn("user", "규모는?"), Turn("assistant", "…")]
     cond = condense("어떤 시설이 들어서?", history)
     assert "서울테크시티" in cond.standalone
+
+
+# ----- what the last answer named ------------------------------------------------------------------------
+def test_a_pointing_question_carries_the_name_the_last_answer_gave():
+    """"그 교수팀" is the professor just named: the name nearest the asked words in the quote, or the short answer."""
+    history = conversation(("그중 화학 분야 교수는 누구야?",
+                            "“△이영숙(생명) △이진원(기계) △조문호(신소재) △최희철(화학) 교수 연구팀이 그 주인공.” [1]",
+                            ["art#c2"]))
+    assert referent(history) == "최희철"
+    c = condense("그 교수팀은 뭘 했어?", history)
+    assert c.standalone.startswith("최희철") and "최희철" in c.context_terms
+    led = conversation(("서울관을 둘러본 사람은 누구야?", "장재민 — “…둘러본 장재민 회장은…” [1]", ["art#c1"]))
+    assert referent(led) == "장재민"
+    assert condense("그가 한 말은?", led).standalone.startswith("장재민")
+
+
+def test_a_refusal_or_a_set_names_no_one():
+    refused = conversation(("시공사는 어디야?", "기사에는 이 질문에 대한 내용이 나와 있지 않습니다.", []))
+    assert referent(refused) is None
+    numbers = conversation(("몇 명이 투입돼?", "246명 — “안전관리에는 총 246명이 투입된다.” [1]", ["art#c1"]))
+    assert referent(numbers) is None  # a number is not someone "그" can point at
+    # "그중" points at the set the last answer counted, not at a name in it.
+    history = conversation(("포스텍 연구팀은 몇 개 뽑혔어?", "“포스텍(총장 백성기) 연구팀 6개가 뽑혔다.” [1]", ["art#c1"]))
+    assert "백성기" not in condense("그중 화학 분야 교수는 누구야?", history).standalone
+
+
+def test_the_topic_is_made_of_nouns_not_question_words():
+    history = conversation(("노을의 고양 공연은 어디서 열려?", "…", ["art#c1"]), ("며칠이었는데?", "…", ["art#c1"]))
+    c = condense("표는 어떻게 돼?", history)
+    assert "며칠" not in c.standalone and "고양" in c.standalone
+
+
+def test_a_question_known_to_continue_the_conversation_borrows_the_topic_however_long():
+    q = "하루 운영 시간은 어떻게 돼?"
+    assert not needs_context(q)
+    assert condense(q, HISTORY).standalone == q
+    c = condense(q, HISTORY, follow_up=True)
+    assert "서울테크시티" in c.standalone and q in c.standalone
+
+
+def test_the_answer_is_not_a_name_the_question_already_used():
+    history = conversation(("경남에서 제일 먼저 개장하는 해수욕장은 어디야?",
+                            "“경남도는 오는 7월 5일 남해상주은모래비치 개장을 시작으로 해수욕장 26곳을 개장한다.” [1]",
+                            ["art#c1"]))
+    assert referent(history) == "남해상주은모래비치"
+
+
+def test_whom_the_last_question_pointed_at_stays_the_subject():
+    """"그 교수는 몇 살이야?" → "어떤 연구로 뽑혔어?": still that professor, not the whole list's topic."""
+    history = conversation(
+        ("포스텍 생명과학과 교수는 누구야?", "“화학과 정성기(62), 생명과학과 오병하(46), 화학공학과 조길원(51) 교수팀”"
+                                         " [1]", ["art#c1"]),
+        ("그 교수는 몇 살이야?", "“생명과학과 오병하(46)” [1]", ["art#c1"]))
+    c = condense("어떤 연구로 뽑혔어?", history)
+    assert c.standalone == "오병하 — 어떤 연구로 뽑혔어?"
+    assert c.context_terms == ["오병하"]  # one term, not the syllables Kiwi may split it into
+
+
+def test_a_name_the_question_already_says_is_not_borrowed_again():
+    history = conversation(("서울관을 둘러본 사람은 누구야?", "장재민 — “…둘러본 장재민 회장은…” [1]", ["art#c1"]))
+    c = condense("그 장재민 회장은 뭐라고 했어?", history)
+    assert "서울관" in c.standalone and c.context_terms and set(c.context_terms) <= set(terms("서울관"))

@@ -74,10 +74,12 @@ class ExtractiveAnswerer:
         return float(model.logits([row])[0]) - model.threshold
 
     def answer(self, question: str, standalone: str, context: list[str], query_vec: np.ndarray,
-               passages: list[Passage], stats: CorpusStats) -> Answer:
+               passages: list[Passage], stats: CorpusStats, *, follow_up: bool = False) -> Answer:
+        """`follow_up`: the question continues the conversation (answer/thread.py)."""
         q = analyze(question)
-        if context and len(q.nouns) <= 1:
-            # A bare follow-up ("어디서 열려?") is judged with the topic it borrowed.
+        if context and (follow_up or len(q.nouns) <= 1):
+            # A follow-up ("어디서 열려?", "하루 운영 시간은?") is judged with the topic it borrowed, as the
+            # standalone question it stands for: the model was fitted on questions that name their topic.
             q.nouns = list(dict.fromkeys(q.nouns + [t for t in context if t not in q.others]))
         ranked = self.rank(q, query_vec, passages, stats)
         if not ranked or self.confidence(q, ranked, stats) < 0:
