@@ -60,7 +60,7 @@ def _service(settings: Settings | None = None, *, warm_up: str | None = None):
         where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else settings.data_dir
         typer.echo(f"Indexed into {where}: {report.summary()}", err=True)
     if warm_up is not None:
-        service.warm_up(warm_up)
+        service.searcher.warm_up(service.snapshot(), warm_up)
     return service
 
 

@@ -145,7 +145,6 @@ def run_bot(settings: Settings) -> None:
     report = service.open()  # index before taking questions, so the first one does not wait
     if report is not None:
         log.info("indexed: %s", report.summary())
-    service.warm_up()  # the embedder and the vector index load while polling starts, not in the first question
     # A daemon thread: it ends with the process. /healthz fails while the LLM breaker is open.
     serve_health(settings, service, **({"llm": breaker_check(breaker)} if breaker else {}))
     line, fields = startup_line(settings, service)

@@ -150,8 +150,8 @@ def measure(data: Path, design: str, extra: Path, searches: int) -> dict:
     t0 = time.perf_counter()
     svc = service(data, design)
     svc.open()
-    if hasattr(svc, "warm_up"):  # as the CLI does before a first question (the old design has none)
-        svc.warm_up()
+    if hasattr(svc.searcher, "warm_up"):  # as the CLI does before a first question (the old design has none)
+        svc.searcher.warm_up(svc.snapshot())
     vocab = vocabulary()
     rng = np.random.default_rng(7)
     queries = [" ".join(vocab[i] for i in rng.integers(0, 3000, 4)) for _ in range(searches)]

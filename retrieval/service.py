@@ -102,10 +102,6 @@ class ArticleService:
         assert self._snap is not None
         return self._snap
 
-    def warm_up(self, question: str = "") -> threading.Thread:
-        """Load the embedder (embedding `question`) and the vector index in the background (HybridSearcher)."""
-        return self.searcher.warm_up(self.snapshot(), question.strip() or "warm-up")
-
     def _set(self, snap: StoredSnapshot) -> None:
         self._snap, self._stats = snap, IndexStats(snap)
 

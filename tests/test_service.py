@@ -72,7 +72,7 @@ def test_warm_up_loads_the_embedder_and_queries_the_active_collection(service, e
     real = service.store.query
     monkeypatch.setattr(service.store, "query", lambda col, vec, n, **kw: queried.append((col, n)) or real(col, vec, n))
     embedder.reset()
-    service.warm_up().join(timeout=60)
+    service.searcher.warm_up(service.snapshot()).join(timeout=60)
     assert embedder.query_calls == ["warm-up"] and queried == [(service.snapshot().chunks, 1)]
     assert [p.article_id for p in service.search("서울관", k=1)] == [DEFAULT_ID]
 
@@ -83,7 +83,7 @@ def test_a_failed_warm_up_is_left_to_the_question(service, monkeypatch, caplog):
 
     monkeypatch.setattr(service.store, "query", down)
     with caplog.at_level("DEBUG", logger="retrieval.index.search"):
-        service.warm_up().join(timeout=60)
+        service.searcher.warm_up(service.snapshot()).join(timeout=60)
     assert "warm-up failed" in caplog.text
     with pytest.raises(StoreUnavailable):  # the question itself says what went wrong
         service.search("서울관")
@@ -92,7 +92,7 @@ def test_a_failed_warm_up_is_left_to_the_question(service, monkeypatch, caplog):
 def test_warm_up_of_an_empty_index_queries_nothing(empty_service, monkeypatch):
     queried = []
     monkeypatch.setattr(empty_service.store, "query", lambda *a, **k: queried.append(a) or [])
-    empty_service.warm_up().join(timeout=60)
+    empty_service.searcher.warm_up(empty_service.snapshot()).join(timeout=60)
     assert queried == []
 
 

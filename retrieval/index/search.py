@@ -103,7 +103,7 @@ class HybridSearcher:
 
         def run() -> None:
             try:
-                vector = self.embedder.embed_query(query)
+                vector = self.embedder.embed_query(query.strip() or "warm-up")
                 if len(snap):
                     self.store.query(snap.chunks, vector, 1)
             except Exception:  # noqa: BLE001 - the question repeats this and reports what went wrong
