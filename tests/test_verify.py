@@ -93,6 +93,22 @@ def test_an_english_claim_about_a_korean_passage_is_left_to_the_judge():
         assert not c.citations and c.grey == 0, wrong
 
 
+def test_a_reworded_light_verb_is_accepted_when_everything_else_holds():
+    # "선보였다" for "참여했다": names, figures and nouns all in the passage, the verb says only "took part"
+    c = run("13개 기관과 81개 기업이 서울관에서 선보였습니다 [3].")
+    assert c.citations and c.grey == 0
+    # ... but never when the clause negates it, and not with nothing else to rest on
+    assert not run("13개 기관과 81개 기업이 서울관에서 선보이지 않았습니다 [3].").citations
+    assert not run("행사가 열렸습니다 [3].").citations
+
+
+def test_a_changed_verb_of_meaning_goes_to_the_judge_and_an_opposite_one_is_rejected():
+    felt = run("18개 기업이 혁신상에 실망했습니다 [3].")
+    assert not felt.citations and felt.grey == 1  # emotion or evaluation: only the judge may decide
+    opposite = run("오 시장은 양재동 AI 서울테크시티 조성을 철회했다고 말했다 [2].", entail=yes)
+    assert not opposite.citations and opposite.grey == 0 and any("opposite" in d for d in opposite.dropped)
+
+
 def test_unmarked_supported_sentence_is_cited_by_code_and_unsupported_one_dropped():
     c = run("서울관에는 81개 기업이 참여했습니다. 행사장은 부산 벡스코였습니다.")
     assert c.text == "서울관에는 81개 기업이 참여했습니다. [1]" and len(c.citations) == 1

@@ -33,6 +33,7 @@ from functools import lru_cache
 from ..index.lexical import idf
 from ..korean import is_mostly_hangul, sentence_spans, squash
 from .claims import Clause, clauses
+from .lexicon import GENERIC, LIGHT, OPPOSITE, SAME
 from .values import Value, mismatch
 
 ACCEPT_COVERAGE = 0.75  # fitted on the dev split of bench/verify_probe.py
@@ -42,13 +43,6 @@ MIN_VERBATIM_CHARS = 8
 _ENDS = ".,!?…~\"' "
 ACCEPT, GREY, REJECT = "accept", "grey", "reject"
 _RANK = {ACCEPT: 2, GREY: 1, REJECT: 0}
-# Words news answers use for one another ("참가" for "참여", "열리다" for "개최"): a small, general list,
-# since a miss here only sends a true claim to the grey zone. Light verbs carry no claim of their own.
-_SYNONYMS = [{"참여", "참가"}, {"개최", "열리", "열"}, {"선보이", "소개", "공개", "전시"}, {"수상", "받", "안"},
-             {"만나", "만남", "회동", "대담", "회담"}, {"조성", "건설", "짓", "만들", "세우"}, {"밝히", "말하"},
-             {"방문", "찾"}, {"계획", "예정"}, {"규모", "크기"}, {"기업", "회사", "업체"}, {"들어서", "갖추", "마련"}]
-_SAME = {w: group for group in _SYNONYMS for w in group}
-_LIGHT = {"하", "되", "있", "받", "주", "가지", "들", "보", "나오", "이루", "갖", "이", "아니"}
 _PRONOUNS = {"그", "그녀", "그들", "이들", "이", "해당", "he", "she", "they", "it"}
 
 _QUOTED = re.compile(r"“([^”]+)”|\"([^\"]+)\"|‘([^’]+)’|「([^」]+)」|『([^』]+)』|《([^》]+)》")
@@ -142,7 +136,7 @@ class Verdict:
 
 def _found(term: str, terms: frozenset[str], sq: str, preds: Sequence[str]) -> bool:
     """A claim term the support has: as a lemma, a synonym, or (a noun) as text."""
-    if term in terms or any(w in terms for w in _SAME.get(term, ())):
+    if term in terms or any(w in terms for w in SAME.get(term, ())):
         return True
     return len(term) >= 2 and term not in preds and term in sq
 
@@ -211,11 +205,19 @@ def _window(claim: Clause, frags: list[str], sents: list[Sentence], rarity: Rari
         if other := sorted(best.actors - {subject}) or sorted(best.subjects - _PRONOUNS):
             return Verdict(REJECT, start, end, cov, f"the passage says this of {other[0].replace('|', ' ')}")
         own = own and _has_name(subject, named)
-    preds_ok = all(p in _LIGHT or _found(p, terms, csq, ()) for p in claim.preds)
+    held = {p for p in claim.preds if _found(p, terms, csq, ())}
+    if turned := [p for p in claim.preds - held if OPPOSITE.get(p, set()) & terms]:
+        return Verdict(REJECT, start, end, cov, f"the passage says the opposite of {turned[0]}")
+    # A light verb or a generic noun may differ once the rest holds (see lexicon.py); never a negated one.
+    loose = {p for p in claim.preds - held if p in LIGHT} | {n for n in claim.nouns - found if n in GENERIC}
+    loose -= claim.negs
+    preds_ok = all(p in held or p in loose for p in claim.preds)
+    nouns_ok = all(n in found or n in loose for n in claim.nouns)
+    anchors = len(claim.nouns & found - loose) + len(claim.values)
+    held_cov = rarity.coverage(claim.terms - loose, found) if loose else cov
     score = cov - 0.01 * (len(sents) - 1)
-    nouns_ok = all(n in found for n in claim.nouns)
-    if cov >= ACCEPT_COVERAGE and preds_ok and nouns_ok and own:
-        return Verdict(ACCEPT, start, end, score)
+    if held_cov >= ACCEPT_COVERAGE and preds_ok and nouns_ok and own and (not loose or anchors >= 2):
+        return Verdict(ACCEPT, start, end, max(score, held_cov - 0.01 * len(sents)))
     if cov >= GREY_COVERAGE:
         why = ("predicate differs" if not preds_ok else "subject not named" if not own else
                "a noun differs" if not nouns_ok else "low overlap")
