@@ -81,8 +81,10 @@ def yes(items):
     return [True] * len(items)
 
 
-def test_an_english_claim_about_a_korean_passage_is_left_to_the_judge():
-    claim = 'They met at the Caesars Palace hotel ("시저스 팰리스 호텔") in Las Vegas [1].'
+def test_an_english_claim_is_aligned_word_by_word_or_left_to_the_judge():
+    aligned = run('They met at the Caesars Palace hotel ("시저스 팰리스 호텔") in Las Vegas [1].')
+    assert aligned.citations and "시저스 팰리스 호텔" in aligned.citations[0].quote and aligned.grey == 0
+    claim = 'They were disappointed at the Caesars Palace hotel ("시저스 팰리스 호텔") [1].'  # a feeling not said
     assert not run(claim).citations  # no judge: the grey zone is dropped (fail closed)
     ok = run(claim, entail=yes)
     assert ok.citations and "시저스 팰리스 호텔" in ok.citations[0].quote and ok.grey == 1

@@ -32,7 +32,8 @@ from functools import lru_cache
 
 from ..index.lexical import idf
 from ..korean import is_mostly_hangul, sentence_spans, squash
-from .claims import Clause, clauses
+from .claims import Clause, clauses, has_name
+from .english import align, objection
 from .lexicon import GENERIC, LIGHT, OPPOSITE, SAME
 from .values import Value, mismatch
 
@@ -62,6 +63,7 @@ class Sentence:
 
     start: int
     end: int
+    text: str
     clauses: tuple[Clause, ...]
     terms: frozenset[str]
     squashed: str
@@ -73,7 +75,7 @@ class Sentence:
     def of(cls, text: str, start: int, end: int) -> Sentence:
         part = text[start:end]
         cl = clauses(part)
-        return cls(start, end, cl, frozenset().union(*(c.terms for c in cl)), squash(part),
+        return cls(start, end, part, cl, frozenset().union(*(c.terms for c in cl)), squash(part),
                    is_mostly_hangul(part), tuple(v for c in cl for v in c.values), bool(_ORDERS.search(part)))
 
 
@@ -141,16 +143,6 @@ def _found(term: str, terms: frozenset[str], sq: str, preds: Sequence[str]) -> b
     return len(term) >= 2 and term not in preds and term in sq
 
 
-def _has_name(name: str, sq: str) -> bool:
-    if "|" in name:  # "오|시장": "오 시장", or "오세훈 서울시장" (surname, then the title within a few words)
-        full, title = name.split("|")
-        if full + title in sq or len(full) > 1 and full in sq:
-            return True
-        surname = full[0]
-        return re.search(rf"{re.escape(surname)}[가-힣]{{0,3}}[^.!?]{{0,24}}?{re.escape(title)}", sq) is not None
-    return name in sq
-
-
 def _same_subject(a: str, b: str) -> bool:
     if not a or not b or a == b:
         return True
@@ -171,9 +163,11 @@ def _window(claim: Clause, frags: list[str], sents: list[Sentence], rarity: Rari
         score = 0.5 if anchored else 0.1
         if why := _polarity(claim, sents, set()):
             return Verdict(REJECT, start, end, score + 0.001, why)
-        return Verdict(GREY, start, end, score, "another script")
+        if claim.hangul or not hangul:  # a Korean claim about an English passage: no aligner for that
+            return Verdict(GREY, start, end, score, "another script")
+        return _english(claim, sents, score)
     names = [n for n in claim.names if claim.hangul == hangul or is_mostly_hangul(n.replace("|", "")) == hangul]
-    missing = [n for n in names if not _has_name(n, sq)]
+    missing = [n for n in names if not has_name(n, sq)]
     if missing:
         return Verdict(REJECT, start, end, 0.0, f"{missing[0]} is not in the passage")
     # The core sentence holds the claim; a sentence before it may only lend the names around it.
@@ -204,7 +198,7 @@ def _window(claim: Clause, frags: list[str], sents: list[Sentence], rarity: Rari
             continue
         if other := sorted(best.actors - {subject}) or sorted(best.subjects - _PRONOUNS):
             return Verdict(REJECT, start, end, cov, f"the passage says this of {other[0].replace('|', ' ')}")
-        own = own and _has_name(subject, named)
+        own = own and has_name(subject, named)
     held = {p for p in claim.preds if _found(p, terms, csq, ())}
     if turned := [p for p in claim.preds - held if OPPOSITE.get(p, set()) & terms]:
         return Verdict(REJECT, start, end, cov, f"the passage says the opposite of {turned[0]}")
@@ -223,6 +217,21 @@ def _window(claim: Clause, frags: list[str], sents: list[Sentence], rarity: Rari
                "a noun differs" if not nouns_ok else "low overlap")
         return Verdict(GREY, start, end, score, why)
     return Verdict(REJECT, start, end, cov, "too little in common")
+
+
+def _english(claim: Clause, sents: list[Sentence], score: float) -> Verdict:
+    """An English clause, Korean support: accepted when every word aligns (`english.py`), else grey."""
+    start, end = sents[0].start, sents[-1].end
+    al = align(claim, " ".join(s.text for s in sents), frozenset().union(*(s.terms for s in sents)))
+    score += 0.05 * len(al.evidence) - 0.01 * (len(sents) - 1)
+    if al.opposite:
+        return Verdict(REJECT, start, end, score, f"the passage says the opposite of {al.opposite}")
+    if why := objection(claim, al, sents):
+        return Verdict(GREY if " is in " in why else REJECT, start, end,
+                       score - 0.2 if " is in " in why else score, why)
+    if not al.missing and al.anchors + len(claim.values) >= 2:
+        return Verdict(ACCEPT, start, end, score)
+    return Verdict(GREY, start, end, score, f"another script ({(al.missing or ['too few anchors'])[0]})")
 
 
 def _polarity(claim: Clause, sents: list[Sentence], found: set[str]) -> str:
