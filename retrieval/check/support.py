@@ -220,17 +220,22 @@ def _window(claim: Clause, frags: list[str], sents: list[Sentence], rarity: Rari
 
 
 def _english(claim: Clause, sents: list[Sentence], score: float) -> Verdict:
-    """An English clause, Korean support: accepted when every word aligns (`english.py`), else grey."""
+    """An English clause, Korean support: accepted when every word aligns (`english.py`), else grey.
+    A full alignment is as sure as full coverage in Korean (score ≥ 1, which ends the search early),
+    and so is a contradiction found by one: the one with more aligned words wins."""
     start, end = sents[0].start, sents[-1].end
     al = align(claim, " ".join(s.text for s in sents), frozenset().union(*(s.terms for s in sents)))
     score += 0.05 * len(al.evidence) - 0.01 * (len(sents) - 1)
+    sure = 1.0 + 0.02 * len(al.evidence) - 0.01 * (len(sents) - 1)
     if al.opposite:
-        return Verdict(REJECT, start, end, score, f"the passage says the opposite of {al.opposite}")
+        return Verdict(REJECT, start, end, score if al.missing else sure,
+                       f"the passage says the opposite of {al.opposite}")
     if why := objection(claim, al, sents):
-        return Verdict(GREY if " is in " in why else REJECT, start, end,
-                       score - 0.2 if " is in " in why else score, why)
+        if " is in " in why:  # a word found only elsewhere: not a contradiction
+            return Verdict(GREY, start, end, score - 0.2, why)
+        return Verdict(REJECT, start, end, score if al.missing else sure, why)
     if not al.missing and al.anchors + len(claim.values) >= 2:
-        return Verdict(ACCEPT, start, end, score)
+        return Verdict(ACCEPT, start, end, sure)
     return Verdict(GREY, start, end, score, f"another script ({(al.missing or ['too few anchors'])[0]})")
 
 
