@@ -59,3 +59,12 @@ def test_a_changed_word_goes_to_the_judge_and_a_contradiction_is_rejected():
 def test_a_name_from_another_sentence_or_an_unknown_word_is_not_enough():
     assert not kept("Mayor Oh met Chairman Jang in Seoul [1].")  # Seoul only as 서울의 in the next sentence
     assert not kept('The pavilion won the CES Best of Show award ("서울관") [3].')
+
+
+def test_the_actor_of_a_sentence_without_a_subject_is_the_one_carried_over():
+    ps = [Passage("b#1", "b", "CES", "장 회장이 소감을 묻자 오 시장은 “전장 같았다”고 말했다. "
+                  "이어 “올해 10월 코엑스에서 서울 스마트 라이프 위크를 개최할 계획이다”라고 밝혔다.")]
+    assert check("Mayor Oh plans to hold the Seoul Smart Life Week at COEX in October [1].", ps).citations
+    swapped = check("Chairman Jang plans to hold the Seoul Smart Life Week at COEX in October [1].", ps,
+                    entail=lambda items: [True] * len(items))
+    assert not swapped.citations and swapped.grey == 0

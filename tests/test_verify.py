@@ -104,6 +104,14 @@ def test_a_reworded_light_verb_is_accepted_when_everything_else_holds():
     assert not run("행사가 열렸습니다 [3].").citations
 
 
+def test_a_subject_carried_over_from_the_sentence_before_is_that_sentences_actor():
+    ps = [Passage("b#1", "b", "CES", "장 회장이 소감을 묻자 오 시장은 “전장 같았다”고 말했다. "
+                  "이어 “올해 10월 코엑스에서 행사를 개최할 계획이다”라고 밝혔다.")]
+    assert check("오 시장은 올해 10월 코엑스에서 행사를 개최할 계획입니다 [1].", ps).citations
+    swapped = check("장 회장은 올해 10월 코엑스에서 행사를 개최할 계획입니다 [1].", ps, entail=yes)
+    assert not swapped.citations
+
+
 def test_a_changed_verb_of_meaning_goes_to_the_judge_and_an_opposite_one_is_rejected():
     felt = run("18개 기업이 혁신상에 실망했습니다 [3].")
     assert not felt.citations and felt.grey == 1  # emotion or evaluation: only the judge may decide

@@ -211,6 +211,14 @@ def has_name(name: str, sq: str) -> bool:
     return name in sq
 
 
+def carried_actor(before: tuple[Clause, ...], upto: tuple[Clause, ...]) -> str:
+    """The actor a sentence without one of its own (clauses `upto` the claim's) carries over from the
+    sentence `before`: the last one named as a subject there ('' when there is none)."""
+    if any(c.actors for c in upto):
+        return ""
+    return next((c.subject for c in reversed(before) if c.subject in c.actors), "")
+
+
 def negation_of(text: str) -> bool:
     """Whether any clause of `text` is negated."""
     return any(c.negated for c in clauses(text))

@@ -29,9 +29,9 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..korean import squash
-from .claims import Clause, has_name
+from .claims import Clause, carried_actor, has_name
 from .glossary import GLOSSARY, SURNAMES, TITLES
-from .lexicon import LIGHT, OPPOSITE
+from .lexicon import LIGHT, OPPOSITE, SAME
 from .values import Value
 
 if TYPE_CHECKING:
@@ -163,7 +163,9 @@ _support.passage_side = True  # type: ignore[attr-defined]  # bench/verify_probe
 
 @lru_cache(maxsize=8192)
 def _options(word: str) -> frozenset[str] | None:
-    return next((GLOSSARY[b] for b in _bases(word) if b in GLOSSARY), None)
+    options = next((GLOSSARY[b] for b in _bases(word) if b in GLOSSARY), None)
+    # and the Korean words the Korean rule takes for them ("hosted" → 참여 → 선보이다)
+    return options and options.union(*(SAME.get(k, ()) for k in options))
 
 
 def align(claim: Clause, text: str, terms: frozenset[str]) -> Alignment:
@@ -276,4 +278,7 @@ def objection(claim: Clause, al: Alignment, sents: Sequence[Sentence]) -> str:
     if al.actor is None or has_name(f"{al.actor[0]}|{al.actor[1]}", squash(best.text)):
         return ""
     people = sorted(a for a in best.actors | best.subjects if "|" in a and not a.startswith(al.actor[0]))
+    if not people and len(sents) > 1 and core is sents[-1]:
+        upto = core.clauses[: core.clauses.index(best) + 1]
+        people = [a for a in [carried_actor(sents[0].clauses, upto)] if a and not a.startswith(al.actor[0])]
     return f"the passage says this of {people[0].replace('|', ' ')}" if people else ""

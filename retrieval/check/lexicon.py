@@ -6,12 +6,12 @@ for, and it must fail safe. A word missing from a list only sends a true claim t
 is too generous lets a false claim through with its citation. So the lists are small and general (news
 vocabulary, not this probe's sentences), and every entry is a word whose swap does not change what
 happened:
-- synonyms: words news answers use for one another ("참가" for "참여", "열리다" for "개최");
-- light predicates: verbs that say an actor took part or showed something (참여/선보이다/소개하다/운영)
-  or are grammar (위하다, 하다, 되다). When every name, value and content noun of a clause is in its
-  support, such a verb may differ from the support's ("81개 기업이 참여했다" for "81개 기업의 제품을
-  선보였다"). Evaluative and emotional verbs (놀라다/실망하다, 성공/실패) are deliberately absent:
-  those changes are what the judge decides;
+- synonyms: words news answers use for one another ("참가" for "참여", "열리다" for "개최"), including
+  the verbs of taking part and showing ("81개 기업이 참여했다" for "81개 기업의 제품을 선보였다");
+- light predicates: verbs of grammar (위하다, 하다, 되다, 받다 as before). When every name, value and
+  content noun of a clause is in its support, such a verb may differ from the support's. Evaluative
+  and emotional verbs (놀라다/실망하다, 성공/실패) are deliberately absent from both lists: those
+  changes are what the judge decides;
 - generic nouns: words that restate the frame, not a fact (사람, 현장, 행사, 예정, 계획 ...);
 - opposites: a claim whose predicate is the opposite of the support's is rejected outright, whatever
   else agrees (증가/감소, 오르다/내리다, 승리/패배, 추진/철회).
@@ -19,17 +19,18 @@ happened:
 
 from __future__ import annotations
 
-SYNONYMS = [{"참여", "참가"}, {"개최", "열리", "열"}, {"선보이", "소개", "공개", "전시"},
-            {"수상", "받", "안", "돌아가", "차지"}, {"만나", "만남", "회동", "대담", "회담"},
+SYNONYMS = [{"참여", "참가", "선보이", "소개", "공개", "전시", "출품"}, {"개최", "열리", "열"},
+            {"수상", "받", "안", "돌아가", "차지", "주어지"}, {"만나", "만남", "회동", "대담", "회담"},
             {"조성", "건설", "짓", "만들", "세우"}, {"밝히", "말하"}, {"방문", "찾", "둘러보"}, {"계획", "예정"},
             {"규모", "크기"}, {"기업", "회사", "업체"}, {"들어서", "갖추", "마련", "갖춰지"}, {"돕", "도움", "지원"},
             {"모이", "몰리"}]
 SAME = {w: group for group in SYNONYMS for w in group}
 
-# Verbs that carry no claim of their own once the clause's names, values and nouns are supported.
-LIGHT = {"하", "되", "있", "받", "주", "가지", "들", "보", "나오", "이루", "갖", "이", "아니", "위하", "통하",
-         "대하", "관하", "따르", "두", "참여", "참가", "선보이", "소개", "공개", "전시", "출품", "운영", "마련",
-         "진행", "열리", "개최", "돌아가", "주어지", "차지", "갖추", "갖춰지", "들어서", "나서", "펼치", "꾸리"}
+# Verbs of grammar, not of the claim ("돕기 위한", "통해"): they may differ once the rest holds. Verbs of
+# taking part or showing are synonyms above, not light: a light "운영했다" would let "장 회장은 서울관을
+# 운영했다" stand on "서울관을 둘러본 장 회장은".
+LIGHT = {"하", "되", "있", "받", "주", "가지", "들", "보", "나오", "이루", "갖", "이", "아니", "위하", "통하", "대하",
+         "관하", "따르", "두"}
 # Nouns that restate the frame of a statement, not a fact in it.
 GENERIC = {"사람", "현장", "행사", "예정", "계획", "방침", "자리", "모습", "소식", "경우", "가운데", "부분",
            "분야", "모두", "전체", "그중", "이들", "이곳", "당시", "최근", "그곳", "무대", "곳"}

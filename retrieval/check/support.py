@@ -32,7 +32,7 @@ from functools import lru_cache
 
 from ..index.lexical import idf
 from ..korean import is_mostly_hangul, sentence_spans, squash
-from .claims import Clause, clauses, has_name
+from .claims import Clause, carried_actor, clauses, has_name
 from .english import align, objection
 from .lexicon import GENERIC, LIGHT, OPPOSITE, SAME
 from .values import Value, mismatch
@@ -198,6 +198,9 @@ def _window(claim: Clause, frags: list[str], sents: list[Sentence], rarity: Rari
             continue
         if other := sorted(best.actors - {subject}) or sorted(best.subjects - _PRONOUNS):
             return Verdict(REJECT, start, end, cov, f"the passage says this of {other[0].replace('|', ' ')}")
+        carried = carried_actor(sents[0].clauses, core.clauses[: at + 1]) if len(sents) > 1 and core is sents[-1] else ""
+        if carried and not _same_subject(subject, carried):  # "장 회장이 묻자 오 시장은 …. 이어 …할 계획이다"
+            return Verdict(REJECT, start, end, cov, f"the passage says this of {carried.replace('|', ' ')}")
         own = own and has_name(subject, named)
     held = {p for p in claim.preds if _found(p, terms, csq, ())}
     if turned := [p for p in claim.preds - held if OPPOSITE.get(p, set()) & terms]:
