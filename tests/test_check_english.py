@@ -59,6 +59,7 @@ def test_a_changed_word_goes_to_the_judge_and_a_contradiction_is_rejected():
 def test_a_name_from_another_sentence_or_an_unknown_word_is_not_enough():
     assert not kept("Mayor Oh met Chairman Jang in Seoul [1].")  # Seoul only as 서울의 in the next sentence
     assert not kept('The pavilion won the CES Best of Show award ("서울관") [3].')
+    assert not kept('The pavilion won the CES Best of Show ("서울관") [3].')  # a gloss must say what it glosses
 
 
 def test_the_actor_of_a_sentence_without_a_subject_is_the_one_carried_over():

@@ -29,7 +29,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..korean import squash
-from .claims import Clause, carried_actor, has_name
+from .claims import Clause, carried_actor, clauses, has_name
 from .glossary import GLOSSARY, SURNAMES, TITLES
 from .lexicon import LIGHT, OPPOSITE, SAME
 from .values import Value
@@ -47,7 +47,7 @@ we our you your i me my who whom whose which what when where why how all both ea
 only just very more most so too out up down off per via among between against while whereas although
 though not no never none nor without cannot yet still even said says say told tell stated states noted
 added according article passage passages report reported reports explained stressed emphasized mentioned
-further moreover however meanwhile particular notably one""".split())
+further moreover however meanwhile particular notably one including include includes""".split())
 _NUMBER_WORDS = set("""two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen
 sixteen seventeen eighteen nineteen twenty thirty forty fifty hundred thousand million billion trillion
 january february march april may june july august september october november december monday tuesday
@@ -146,9 +146,10 @@ class _Support:
                     break
                 if acc == target and not (j > n and c in "의이에와"):  # 서울의: the particle is not the name
                     rest = re.match(r"[가-힣]*", text[pos + 1 :]).group(0)
-                    if (rest in _PARTICLES and not (place and rest in _NOT_PLACE)
-                            or any(rest.startswith(k) for k in follow)):
-                        return squash(text[i : pos + 1] + (rest if rest in _PARTICLES else ""))
+                    if rest in _PARTICLES and not (place and rest in _NOT_PLACE):
+                        return squash(text[i : pos + 1] + rest)
+                    if head := next((k for k in follow if rest.startswith(k)), ""):  # "Seoul pavilion": 서울관
+                        return squash(text[i : pos + 1] + head)
         return ""
 
 
@@ -162,10 +163,41 @@ _support.passage_side = True  # type: ignore[attr-defined]  # bench/verify_probe
 
 
 @lru_cache(maxsize=8192)
+def _raw_options(word: str) -> frozenset[str]:
+    return next((GLOSSARY[b] for b in _bases(word) if b in GLOSSARY), frozenset())
+
+
+@lru_cache(maxsize=8192)
 def _options(word: str) -> frozenset[str] | None:
-    options = next((GLOSSARY[b] for b in _bases(word) if b in GLOSSARY), None)
+    options = _raw_options(word)
     # and the Korean words the Korean rule takes for them ("hosted" → 참여 → 선보이다)
-    return options and options.union(*(SAME.get(k, ()) for k in options))
+    return options.union(*(SAME.get(k, ()) for k in options)) if options else None
+
+
+def _glossed(before: list[str], gloss: str) -> set[str]:
+    """The words right before a Korean gloss that it translates: a capitalized name run as a whole
+    ("Caesars Palace (\"시저스 팰리스 호텔\")"), lowercase words only when they say what the gloss says
+    ("top innovation award (\"최고혁신상\")", not "Best of Show award (\"서울관\")")."""
+    out: set[str] = set()
+    terms = frozenset().union(*(c.terms for c in clauses(gloss)))
+    sq = squash(gloss)
+    sk = _collapse("".join(_syllable(c) for c in sq if "가" <= c <= "힣"))
+
+    def agrees(low: str) -> bool:
+        word_sk = skeleton(low)
+        return (low in sq or any(k in terms or len(k) >= 2 and k in sq for k in _options(low) or ())
+                or len(word_sk) >= 2 and word_sk in sk)
+
+    while before and before[-1].lower() not in _STOP:
+        if before[-1][0].isupper():  # a name, with the head noun after it ("Caesars Palace hotel")
+            run = []
+            while before and before[-1][0].isupper() and before[-1].lower() not in _STOP:
+                run.append(before.pop().lower())
+            return out | set(run) if any(agrees(w) for w in run) else out
+        if not agrees(before[-1].lower()):
+            break
+        out.add(before.pop().lower())
+    return out
 
 
 def align(claim: Clause, text: str, terms: frozenset[str]) -> Alignment:
@@ -178,10 +210,8 @@ def align(claim: Clause, text: str, terms: frozenset[str]) -> Alignment:
         if gloss and gloss in sup.sq:
             out.evidence.append((frozenset([gloss]), True))
             out.anchors += 1
-            before = [w for w in _WORD.findall(body[: m.start()])][-4:]
-            while before and before[-1].lower() not in _STOP:
-                glossed.add(before.pop().lower())
-    words = _WORD.findall(_GLOSS.sub(" ", body))
+            glossed |= _glossed(_WORD.findall(body[: m.start()])[-4:], m.group(1) or m.group(2))
+    words = [re.sub(r"['’]s$", "", w) for w in _WORD.findall(_GLOSS.sub(" ", body))]  # "Mayor Oh's" 
     lowered = [w.lower() for w in words]
     if len(words) > 1 and lowered[0] in TITLES and lowered[1] in SURNAMES:
         out.actor = (SURNAMES[lowered[1]], TITLES[lowered[0]])
@@ -212,14 +242,17 @@ def align(claim: Clause, text: str, terms: frozenset[str]) -> Alignment:
             run = lowered[i:j]
             nxt = GLOSSARY.get(lowered[j], frozenset()) if j < len(words) else frozenset()
             place = i > 0 and lowered[i - 1] in ("in", "at")
+            before = len(out.evidence)
             whole = sup.sounds(skeleton(" ".join(run)), nxt, place) if len(run) > 1 else ""
             if whole:
                 out.evidence.append((frozenset([whole]), True))
                 out.anchors += 1
-                i = j
-                continue
-            _word(sup, w, low, out, nxt if i + 1 == j else frozenset(), name=True, place=place)
-            i += 1
+            else:
+                _word(sup, w, low, out, nxt if i + 1 == j else frozenset(), name=True, place=place)
+                j = i + 1
+            # the head noun the name joined in Korean ("Seoul pavilion" as 서울관) is part of the name
+            found = out.evidence[-1][0] if len(out.evidence) > before else frozenset()
+            i = j + 1 if any(e.endswith(k) for e in found for k in nxt) and j < len(words) else j
             continue
         for part in low.replace("’", "'").split("-"):
             if part and part not in _STOP:
@@ -236,7 +269,10 @@ def _word(sup: _Support, word: str, low: str, out: Alignment, follow: frozenset[
         return
     options = _options(low)
     if options is not None:
-        if k := sup.korean(options):
+        # A word of a name ("Innovation Awards", "Best of Show") stands for a noun written in the support,
+        # not for a synonym's verb: "Show" must not align with 참여기업.
+        written = frozenset(k for k in _raw_options(low) if k in sup.sq and (len(k) >= 2 or k in sup.terms))
+        if k := written if name else sup.korean(options):
             out.evidence.append((k, False))
             out.anchors += name
             return

@@ -38,7 +38,7 @@ ever: 역대
 top highest best: 최고
 first: 처음 제1회 첫
 visit visited tour toured: 방문 찾 둘러보
-show showcase present presented display exhibit introduce unveil: 선보이 소개 전시 공개
+show showcase present presented display exhibit introduce unveil feature: 선보이 소개 전시 공개
 investor: 투자자
 investment invest: 투자 유치
 technology tech: 기술 테크
@@ -72,6 +72,7 @@ size scale: 규모
 content contents: 내용
 like feel felt seem: 같 느끼
 strategy: 전략
+whole entire all: 전체 모든
 overhaul transform transformation remake: 대개조 개조 혁신
 transport transportation traffic: 교통
 infrastructure: 인프라
