@@ -112,6 +112,11 @@ def test_a_subject_carried_over_from_the_sentence_before_is_that_sentences_actor
     assert not swapped.citations
 
 
+def test_only_the_sentence_before_lends_names():
+    ps = [Passage("c#1", "c", "CES", "서울시는 서울관을 운영했다. 서울관에선 서울바이오허브 등 13개 기관이 기술을 선보였다.")]
+    assert not check("서울시는 서울바이오허브를 운영했습니다 [1].", ps, entail=yes).citations
+
+
 def test_a_changed_verb_of_meaning_goes_to_the_judge_and_an_opposite_one_is_rejected():
     felt = run("18개 기업이 혁신상에 실망했습니다 [3].")
     assert not felt.citations and felt.grey == 1  # emotion or evaluation: only the judge may decide

@@ -8,7 +8,7 @@ vocabulary, not this probe's sentences), and every entry is a word whose swap do
 happened:
 - synonyms: words news answers use for one another ("참가" for "참여", "열리다" for "개최"), including
   the verbs of taking part and showing ("81개 기업이 참여했다" for "81개 기업의 제품을 선보였다");
-- light predicates: verbs of grammar (위하다, 하다, 되다, 받다 as before). When every name, value and
+- light predicates: verbs of grammar (통하다, 하다, 되다, 받다 as before). When every name, value and
   content noun of a clause is in its support, such a verb may differ from the support's. Evaluative
   and emotional verbs (놀라다/실망하다, 성공/실패) are deliberately absent from both lists: those
   changes are what the judge decides;
@@ -26,11 +26,12 @@ SYNONYMS = [{"참여", "참가", "선보이", "소개", "공개", "전시", "출
             {"모이", "몰리"}]
 SAME = {w: group for group in SYNONYMS for w in group}
 
-# Verbs of grammar, not of the claim ("돕기 위한", "통해"): they may differ once the rest holds. Verbs of
+# Verbs of grammar, not of the claim ("통해", "대해"): they may differ once the rest holds. Not 위하다: "X를
+# 위해" states a purpose, and "서울시는 규제해소를 위해 혁신상을 받았다" must not pass. Verbs of
 # taking part or showing are synonyms above, not light: a light "운영했다" would let "장 회장은 서울관을
 # 운영했다" stand on "서울관을 둘러본 장 회장은".
-LIGHT = {"하", "되", "있", "받", "주", "가지", "들", "보", "나오", "이루", "갖", "이", "아니", "위하", "통하", "대하",
-         "관하", "따르", "두"}
+LIGHT = {"하", "되", "있", "받", "주", "가지", "들", "보", "나오", "이루", "갖", "이", "아니", "통하", "대하", "관하",
+         "따르", "두"}
 # Nouns that restate the frame of a statement, not a fact in it.
 GENERIC = {"사람", "현장", "행사", "예정", "계획", "방침", "자리", "모습", "소식", "경우", "가운데", "부분",
            "분야", "모두", "전체", "그중", "이들", "이곳", "당시", "최근", "그곳", "무대", "곳"}

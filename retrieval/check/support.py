@@ -175,6 +175,8 @@ def _window(claim: Clause, frags: list[str], sents: list[Sentence], rarity: Rari
                                      sum(_found(p, s.terms, s.squashed, ()) for p in claim.preds),
                                      len(claim.terms & s.terms)))
     terms, csq = core.terms, core.squashed
+    if core is not sents[-1] and (after := [n for n in names if not has_name(n, csq)]):
+        return Verdict(REJECT, start, end, 0.0, f"{after[0]} is only in the sentence after")
     lent = {t for t in claim.terms if any(t in n.replace("|", "") for n in names)}
     found = {t for t in claim.terms if t in lent or _found(t, terms, csq, claim.preds)}
     cov = rarity.coverage(claim.terms, found)
