@@ -109,6 +109,7 @@ class Alignment:
     anchors: int  # names and glosses aligned (with the clause's figures: what the acceptance rests on)
     opposite: str = ""  # a word whose opposite the support says
     actor: tuple[str, str] | None = None  # (Korean surname, title) of the clause's subject
+    actor_missing: bool = False  # that subject is among `missing` (the support names someone else?)
 
 
 class _Support:
@@ -200,19 +201,29 @@ def _glossed(before: list[str], gloss: str) -> set[str]:
     return out
 
 
+@lru_cache(maxsize=1024)
+def _parse(body: str) -> tuple[tuple[tuple[str, frozenset[str]], ...], tuple[str, ...]]:
+    """The claim's side, once per clause rather than once per support window: its Korean glosses with
+    the words each covers, and its English words ("Mayor Oh's" read as Mayor Oh)."""
+    glosses = tuple((squash(m.group(1) or m.group(2)),
+                     frozenset(_glossed(_WORD.findall(body[: m.start()])[-4:], m.group(1) or m.group(2))))
+                    for m in _GLOSS.finditer(body))
+    words = tuple(re.sub(r"['’]s$", "", w) for w in _WORD.findall(_GLOSS.sub(" ", body)))
+    return tuple(g for g in glosses if g[0]), words
+
+
 def align(claim: Clause, text: str, terms: frozenset[str]) -> Alignment:
     """Align the English `claim` with Korean support `text` (whose Kiwi lemmas are `terms`)."""
     sup = _support(text, terms)
     out = Alignment([], [], 0)
-    body, glossed = claim.text, set()
-    for m in _GLOSS.finditer(body):
-        gloss = squash(m.group(1) or m.group(2))
-        if gloss and gloss in sup.sq:
+    glosses, words = _parse(claim.text)
+    lowered = [w.lower() for w in words]
+    glossed: set[str] = set()
+    for gloss, covers in glosses:
+        if gloss in sup.sq:
             out.evidence.append((frozenset([gloss]), True))
             out.anchors += 1
-            glossed |= _glossed(_WORD.findall(body[: m.start()])[-4:], m.group(1) or m.group(2))
-    words = [re.sub(r"['’]s$", "", w) for w in _WORD.findall(_GLOSS.sub(" ", body))]  # "Mayor Oh's" 
-    lowered = [w.lower() for w in words]
+            glossed |= covers
     if len(words) > 1 and lowered[0] in TITLES and lowered[1] in SURNAMES:
         out.actor = (SURNAMES[lowered[1]], TITLES[lowered[0]])
     i = 0
@@ -233,6 +244,7 @@ def align(claim: Clause, text: str, terms: frozenset[str]) -> Alignment:
                 out.anchors += 1
             else:
                 out.missing.append(" ".join(words[i:j]))
+                out.actor_missing = out.actor_missing or i == 0
             i = j
             continue
         if w[0].isupper() and low not in TITLES:

@@ -235,13 +235,19 @@ def _english(claim: Clause, sents: list[Sentence], score: float) -> Verdict:
     if al.opposite:
         return Verdict(REJECT, start, end, score if al.missing else sure,
                        f"the passage says the opposite of {al.opposite}")
+    # A contradiction needs the whole clause aligned, but for its actor: the support naming another one
+    # for the same deed is the swap ("Chairman Jang is building" where the mayor is).
+    if len(al.missing) > al.actor_missing:
+        return Verdict(GREY, start, end, score, f"another script ({al.missing[-1]})")
     if why := objection(claim, al, sents):
         if " is in " in why:  # a word found only elsewhere: not a contradiction
             return Verdict(GREY, start, end, score - 0.2, why)
-        return Verdict(REJECT, start, end, score if al.missing else sure, why)
-    if not al.missing and al.anchors + len(claim.values) >= 2:
+        return Verdict(REJECT, start, end, sure, why)
+    if al.missing:
+        return Verdict(GREY, start, end, score, f"another script ({al.missing[0]})")
+    if al.anchors + len(claim.values) >= 2:
         return Verdict(ACCEPT, start, end, sure)
-    return Verdict(GREY, start, end, score, f"another script ({(al.missing or ['too few anchors'])[0]})")
+    return Verdict(GREY, start, end, score, "another script (too few anchors)")
 
 
 def _polarity(claim: Clause, sents: list[Sentence], found: set[str]) -> str:
