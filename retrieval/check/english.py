@@ -122,6 +122,11 @@ class _Support:
         # a syllable continues the previous one's name when only spaces or punctuation stand between them
         self.joined = [n > 0 and not any(ch.isalnum() for ch in text[self.syl[n - 1][0] + 1 : i])
                        for n, (i, _, _) in enumerate(self.syl)]
+        # where a name can start (a word's first syllable), by its first consonant ('' for 아, 오 ...)
+        self.starts: dict[str, list[int]] = {}
+        for n, (i, _, sk) in enumerate(self.syl):
+            if not (i and "가" <= text[i - 1] <= "힣"):
+                self.starts.setdefault(sk[:1], []).append(n)
 
     def korean(self, options: frozenset[str]) -> frozenset[str]:
         return frozenset(k for k in options if k in self.terms or len(k) >= 2 and k in self.sq)
@@ -132,9 +137,8 @@ class _Support:
         if len(target) < 2:
             return ""
         text, syl = self.text, self.syl
-        for n, (i, _, first) in enumerate(syl):
-            if i and "가" <= text[i - 1] <= "힣" or first and first[0] != target[0]:
-                continue
+        for n in sorted(self.starts.get(target[0], []) + self.starts.get("", [])):
+            i = syl[n][0]
             acc = ""
             for j in range(n, len(syl)):
                 pos, c, sk = syl[j]
