@@ -1,8 +1,9 @@
-"""English claims against Korean passages (retrieval/check/english.py): aligned word by word, or left to the judge."""
+"""English claims against Korean passages (retrieval/check/english.py, sounds.py): aligned word by word, or left to
+the judge."""
 
 from __future__ import annotations
 
-from retrieval.check.english import _Support, skeleton
+from retrieval.check.sounds import KoreanText, skeleton
 from retrieval.check.verify import check
 from retrieval.models import Passage
 
@@ -27,11 +28,11 @@ def kept(reply: str) -> bool:
 
 def test_transliterated_names_align_by_their_sounds_at_word_edges():
     assert skeleton("Yangjae-dong") == skeleton("yangjaedong") == "njtn"
-    sup = _Support("미국 라스베이거스 호텔과 코엑스에서, 양재동 부지에 서울시장이", frozenset())
+    sup = KoreanText("미국 라스베이거스 호텔과 코엑스에서, 양재동 부지에 서울시장이", frozenset())
     for name, korean in [("Las Vegas", "라스베이거스"), ("COEX", "코엑스에서"), ("Yangjae-dong", "양재동")]:
         assert sup.sounds(skeleton(name)) == korean, name
     assert sup.sounds(skeleton("Seoul")) == ""  # 서울 is only the start of 서울시장
-    assert _Support("미래 서울의 방향", frozenset()).sounds(skeleton("Seoul"), place=True) == ""  # not a place
+    assert KoreanText("미래 서울의 방향", frozenset()).sounds(skeleton("Seoul"), place=True) == ""  # not a place
 
 
 def test_a_faithful_english_claim_is_kept_without_the_judge():

@@ -6,10 +6,8 @@ are checked before, in `support.py`):
 - a Korean gloss the answer gives in quotes right after a phrase ("Caesars Palace (\"시저스 팰리스
   호텔\")") aligns that phrase when the gloss stands verbatim in the support;
 - a name in Latin letters the support also writes in Latin (CES, AI) aligns as is;
-- a transliterated name ("Yangjae-dong", "Las Vegas", "COEX") aligns with the Korean it sounds like:
-  both sides are reduced to consonant skeletons (Hangul by its jamo, English by spelling rules), and the
-  Korean span must end where its word does (a particle may follow), so "Seoul" does not align with the
-  서울 of 서울시장;
+- a transliterated name ("Yangjae-dong", "Las Vegas", "COEX") aligns with the Korean it sounds like
+  (`sounds.py`), ending where its Korean word does, so "Seoul" does not align with the 서울 of 서울시장;
 - "Mayor Oh", "Chairman Jang Jae-min": a title and a surname from `glossary.py`, found as Korean
   surname + title in the support;
 - any other word through the small dictionary of `glossary.py`.
@@ -32,6 +30,7 @@ from ..korean import squash
 from .claims import Clause, carried_actor, clauses, has_name
 from .glossary import GLOSSARY, SURNAMES, TITLES
 from .lexicon import LIGHT, OPPOSITE, SAME
+from .sounds import KoreanText, hangul_skeleton, korean_text, skeleton
 from .values import Value
 
 if TYPE_CHECKING:
@@ -54,40 +53,6 @@ january february march april may june july august september october november dec
 wednesday thursday friday saturday sunday percent percentage point points square meter meters metre metres
 kilometer kilometers km sq year years month months day days hour hours minute minutes times th st nd rd
 dollar dollars usd pyeong""".split())
-_PARTICLES = {"", "은", "는", "이", "가", "을", "를", "의", "에", "에서", "에선", "에는", "에서는", "으로", "로", "와",
-              "과", "도", "만", "까지", "부터", "에게", "께서", "인", "이다", "이라는", "이라고", "라는", "처럼", "엔"}
-_NOT_PLACE = {"은", "는", "이", "가", "을", "를", "의", "와", "과", "도", "만", "이라는", "라는"}
-_INITIAL = ["k", "k", "n", "t", "t", "l", "m", "p", "p", "s", "s", "", "j", "j", "j", "k", "t", "p", ""]
-_FINAL = ["", "k", "k", "ks", "n", "nj", "n", "t", "l", "lk", "lm", "lp", "ls", "lt", "lp", "l", "m", "p", "ps",
-          "s", "s", "n", "t", "t", "k", "t", "p", ""]
-_EN_LETTER = dict(zip("gkcqbpfvdtjzslrmn", "kkkkppppttjjsllmn"))
-_EN_CLUSTERS = (("tch", "j"), ("ph", "p"), ("ck", "k"), ("ng", "n"), ("x", "ks"), ("qu", "k"), ("th", "t"),
-                ("sh", "s"), ("ch", "j"))
-
-
-def _collapse(chars: str) -> str:
-    return re.sub(r"(.)\1+", r"\1", chars)
-
-
-def _syllable(c: str) -> str:
-    code = ord(c) - 0xAC00
-    return _INITIAL[code // 588] + _FINAL[code % 28]
-
-
-@lru_cache(maxsize=4096)
-def skeleton(name: str) -> str:
-    """The consonants of a romanized Korean name as Hangul would write them ("Yangjae-dong" → njtn)."""
-    return _collapse("".join(_word_skeleton(w) for w in re.findall(r"[a-z]+", name.lower())))
-
-
-def _word_skeleton(w: str) -> str:
-    w = re.sub(r"ch(?![aeiouy])", "k", w)  # "tech" (테크), but "Chairman" (체어맨)
-    for a, b in _EN_CLUSTERS:
-        w = w.replace(a, b)
-    w = re.sub(r"c(?=[eiy])", "s", w)
-    w = re.sub(r"r(?![aeiouy])", "", w)  # Korean loanwords drop a final or pre-consonant r (Caesars → 시저스)
-    return "".join(_EN_LETTER.get(ch, "") for ch in w)
-
 
 def _bases(word: str) -> list[str]:
     """Dictionary forms to look up: "planned" → plan, "companies" → company (a few suffix rules suffice)."""
@@ -112,60 +77,6 @@ class Alignment:
     actor_missing: bool = False  # that subject is among `missing` (the support names someone else?)
 
 
-class _Support:
-    """Korean support text prepared once (the same passage sentences come back clause after clause)."""
-
-    def __init__(self, text: str, terms: frozenset[str]) -> None:
-        self.text, self.terms, self.sq = text, terms, squash(text)
-        self.latin = {w.lower() for w in re.findall(r"[A-Za-z]+", text)}
-        self.syl = [(i, c, _syllable(c)) for i, c in enumerate(text) if "가" <= c <= "힣"]
-        # a syllable continues the previous one's name when only spaces or punctuation stand between them
-        self.joined = [n > 0 and not any(ch.isalnum() for ch in text[self.syl[n - 1][0] + 1 : i])
-                       for n, (i, _, _) in enumerate(self.syl)]
-        # where a name can start (a word's first syllable), by its first consonant ('' for 아, 오 ...)
-        self.starts: dict[str, list[int]] = {}
-        for n, (i, _, sk) in enumerate(self.syl):
-            if not (i and "가" <= text[i - 1] <= "힣"):
-                self.starts.setdefault(sk[:1], []).append(n)
-
-    def korean(self, options: frozenset[str]) -> frozenset[str]:
-        return frozenset(k for k in options if k in self.terms or len(k) >= 2 and k in self.sq)
-
-    def sounds(self, target: str, follow: frozenset[str] = frozenset(), place: bool = False) -> str:
-        """The Korean span that sounds like `target` (a skeleton), starting and ending at word edges; for a
-        place ("in Seoul") not one marked as something else (서울의, 서울을)."""
-        if len(target) < 2:
-            return ""
-        text, syl = self.text, self.syl
-        for n in sorted(self.starts.get(target[0], []) + self.starts.get("", [])):
-            i = syl[n][0]
-            acc = ""
-            for j in range(n, len(syl)):
-                pos, c, sk = syl[j]
-                if j > n and not self.joined[j]:
-                    break
-                for ch in sk:  # consonants doubled across syllables count once (팰리스: p-l-s)
-                    if not acc or acc[-1] != ch:
-                        acc += ch
-                if not target.startswith(acc):
-                    break
-                if acc == target and not (j > n and c in "의이에와"):  # 서울의: the particle is not the name
-                    rest = re.match(r"[가-힣]*", text[pos + 1 :]).group(0)
-                    if rest in _PARTICLES and not (place and rest in _NOT_PLACE):
-                        return squash(text[i : pos + 1] + rest)
-                    if head := next((k for k in follow if rest.startswith(k)), ""):  # "Seoul pavilion": 서울관
-                        return squash(text[i : pos + 1] + head)
-        return ""
-
-
-@lru_cache(maxsize=4096)
-def _support(text: str, terms: frozenset[str]) -> _Support:
-    # Passage sentences, like `support.passage_index`: analysed once per process, not once per answer.
-    return _Support(text, terms)
-
-
-_support.passage_side = True  # type: ignore[attr-defined]  # bench/verify_probe.py keeps it warm
-
 
 @lru_cache(maxsize=8192)
 def _raw_options(word: str) -> frozenset[str]:
@@ -186,7 +97,7 @@ def _glossed(before: list[str], gloss: str) -> set[str]:
     out: set[str] = set()
     terms = frozenset().union(*(c.terms for c in clauses(gloss)))
     sq = squash(gloss)
-    sk = _collapse("".join(_syllable(c) for c in sq if "가" <= c <= "힣"))
+    sk = hangul_skeleton(sq)
 
     def agrees(low: str) -> bool:
         word_sk = skeleton(low)
@@ -218,7 +129,7 @@ def _parse(body: str) -> tuple[tuple[tuple[str, frozenset[str]], ...], tuple[str
 
 def align(claim: Clause, text: str, terms: frozenset[str]) -> Alignment:
     """Align the English `claim` with Korean support `text` (whose Kiwi lemmas are `terms`)."""
-    sup = _support(text, terms)
+    sup = korean_text(text, terms)
     out = Alignment([], [], 0)
     glosses, words = _parse(claim.text)
     lowered = [w.lower() for w in words]
@@ -277,7 +188,7 @@ def align(claim: Clause, text: str, terms: frozenset[str]) -> Alignment:
     return out
 
 
-def _word(sup: _Support, word: str, low: str, out: Alignment, follow: frozenset[str], name: bool = False,
+def _word(sup: KoreanText, word: str, low: str, out: Alignment, follow: frozenset[str], name: bool = False,
           place: bool = False) -> None:
     if low in sup.latin:
         out.evidence.append((frozenset([low]), True))
