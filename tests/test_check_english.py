@@ -70,3 +70,15 @@ def test_the_actor_of_a_sentence_without_a_subject_is_the_one_carried_over():
     swapped = check("Chairman Jang plans to hold the Seoul Smart Life Week at COEX in October [1].", ps,
                     entail=lambda items: [True] * len(items))
     assert not swapped.citations and swapped.grey == 0
+
+
+def test_figures_stand_in_one_sentence_and_a_negation_is_the_judges():
+    # 13 from the first sentence of passage 3, 18 (the prize winners) from the second
+    for wrong in ["The pavilion hosted 13 institutions and 18 startups [3].", "서울관에는 13개 기관과 18개 기업이 참여했다 [3]."]:
+        c = run(wrong, entail=lambda items: [True] * len(items))
+        assert not c.citations and c.grey == 0, wrong
+    # the passage's only negation is 총성 없는 ("without gunfire"), not about what he said
+    ps = [Passage("d#1", "d", "CES", "오 시장은 “CES 현장이 총성 없는 전장 같았다”고 말했다.")]
+    assert check("Mayor Oh said CES felt like a battlefield [1].", ps).citations
+    never = check("Mayor Oh never said CES felt like a battlefield [1].", ps)
+    assert not never.citations and never.grey == 1

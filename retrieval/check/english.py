@@ -32,9 +32,12 @@ from .glossary import GLOSSARY, SURNAMES, TITLES
 from .lexicon import LIGHT, OPPOSITE, SAME
 from .sounds import KoreanText, hangul_skeleton, korean_text, skeleton
 from .values import Value
+from .verdict import ACCEPT, GREY, REJECT, Verdict
 
 if TYPE_CHECKING:
     from .support import Sentence
+
+_NEGATED_GLOSS = re.compile(r"[\"“‘(][^\"”’)]*(?:없|않|못|아니)[^\"”’)]*[\"”’)]")
 
 _GLOSS = re.compile(r"\(\s*[\"“‘']?([^()\"“”‘’]*[가-힣][^()\"“”‘’]*?)[\"”’']?\s*\)|"
                     r"[\"“‘]([^\"“”‘’]*[가-힣][^\"“”‘’]*)[\"”’]")
@@ -235,9 +238,9 @@ def objection(claim: Clause, al: Alignment, sents: Sequence[Sentence]) -> str:
     if lost := [k for k, name in al.evidence if name and not any(_holds(k, s.squashed, s.terms) for s in lenders)]:
         return f"{sorted(lost[0])[0]} is in the sentence after"  # only the sentence before lends names
     best = max(core.clauses, key=lambda c: weight(c.values, squash(c.text), c.terms))
-    if len(claim.values) == 1 and not any(claim.values[0].same(v) for v in best.values):
-        if any(w.unit == claim.values[0].unit for w in best.values):
-            return "the figure belongs to another statement of the passage"
+    if any(not any(v.same(w) for w in core.values) for v in claim.values) or len(claim.values) == 1 and not any(
+            claim.values[0].same(v) for v in best.values) and any(w.unit == claim.values[0].unit for w in best.values):
+        return "the figure belongs to another statement of the passage"  # as in the Korean rule
     if al.actor is None or has_name(f"{al.actor[0]}|{al.actor[1]}", squash(best.text)):
         return ""
     people = sorted(a for a in best.actors | best.subjects if "|" in a and not a.startswith(al.actor[0]))
@@ -245,3 +248,32 @@ def objection(claim: Clause, al: Alignment, sents: Sequence[Sentence]) -> str:
         upto = core.clauses[: core.clauses.index(best) + 1]
         people = [a for a in [carried_actor(sents[0].clauses, upto)] if a and not a.startswith(al.actor[0])]
     return f"the passage says this of {people[0].replace('|', ' ')}" if people else ""
+
+
+def english_verdict(claim: Clause, sents: list[Sentence], score: float) -> Verdict:
+    """An English clause, Korean support: accepted when every word aligns, else grey or rejected.
+    A full alignment is as sure as full coverage in Korean (score ≥ 1, which ends the search early),
+    and so is a contradiction found by one: the one with more aligned words wins."""
+    start, end = sents[0].start, sents[-1].end
+    al = align(claim, " ".join(s.text for s in sents), frozenset().union(*(s.terms for s in sents)))
+    score += 0.05 * len(al.evidence) - 0.01 * (len(sents) - 1)
+    sure = 1.0 + 0.02 * len(al.evidence) - 0.01 * (len(sents) - 1)
+    if al.opposite:
+        return Verdict(REJECT, start, end, score if al.missing else sure,
+                       f"the passage says the opposite of {al.opposite}")
+    # A contradiction needs the whole clause aligned, but for its actor: the support naming another one
+    # for the same deed is the swap ("Chairman Jang is building" where the mayor is).
+    if len(al.missing) > al.actor_missing:
+        return Verdict(GREY, start, end, score, f"another script ({al.missing[-1]})")
+    if why := objection(claim, al, sents):
+        if " is in " in why:  # a word found only elsewhere: not a contradiction
+            return Verdict(GREY, start, end, score - 0.2, why)
+        return Verdict(REJECT, start, end, sure, why)
+    if al.missing:
+        return Verdict(GREY, start, end, score, f"another script ({al.missing[0]})")
+    if claim.negated and not _NEGATED_GLOSS.search(claim.text):
+        # "never said" against a sentence whose only negation is "총성 없는": only the judge can tell
+        return Verdict(GREY, start, end, score, "another script (a negation)")
+    if al.anchors + len(claim.values) >= 2:
+        return Verdict(ACCEPT, start, end, sure)
+    return Verdict(GREY, start, end, score, "another script (too few anchors)")

@@ -33,17 +33,16 @@ from functools import lru_cache
 from ..index.lexical import idf
 from ..korean import is_mostly_hangul, sentence_spans, squash
 from .claims import Clause, carried_actor, clauses, has_name
-from .english import align, objection
+from .english import english_verdict
 from .lexicon import GENERIC, LIGHT, OPPOSITE, SAME
 from .values import Value, mismatch
+from .verdict import ACCEPT, GREY, REJECT, Verdict
 
 ACCEPT_COVERAGE = 0.75  # fitted on the dev split of bench/verify_probe.py
 GREY_COVERAGE = 0.4
 MIN_FRAGMENT_CHARS = 3
 MIN_VERBATIM_CHARS = 8
 _ENDS = ".,!?…~\"' "
-ACCEPT, GREY, REJECT = "accept", "grey", "reject"
-_RANK = {ACCEPT: 2, GREY: 1, REJECT: 0}
 _PRONOUNS = {"그", "그녀", "그들", "이들", "이", "해당", "he", "she", "they", "it"}
 
 _QUOTED = re.compile(r"“([^”]+)”|\"([^\"]+)\"|‘([^’]+)’|「([^」]+)」|『([^』]+)』|《([^》]+)》")
@@ -120,22 +119,6 @@ def fragments(text: str) -> list[str]:
     return [f for f in frags if len(f) >= MIN_FRAGMENT_CHARS]
 
 
-@dataclass
-class Verdict:
-    """What one passage says about one clause: status, the support span to quote, and why."""
-
-    status: str
-    start: int = 0
-    end: int = 0
-    score: float = 0.0
-    reason: str = ""
-
-    def better(self, other: Verdict | None) -> bool:
-        """The verdict of the support that matches best wins: a contradiction found where the claim's
-        words are outweighs a grey match elsewhere."""
-        return other is None or (self.score, _RANK[self.status]) > (other.score, _RANK[other.status])
-
-
 def _found(term: str, terms: frozenset[str], sq: str, preds: Sequence[str]) -> bool:
     """A claim term the support has: as a lemma, a synonym, or (a noun) as text."""
     if term in terms or any(w in terms for w in SAME.get(term, ())):
@@ -165,7 +148,7 @@ def _window(claim: Clause, frags: list[str], sents: list[Sentence], rarity: Rari
             return Verdict(REJECT, start, end, score + 0.001, why)
         if claim.hangul or not hangul:  # a Korean claim about an English passage: no aligner for that
             return Verdict(GREY, start, end, score, "another script")
-        return _english(claim, sents, score)
+        return english_verdict(claim, sents, score)
     names = [n for n in claim.names if claim.hangul == hangul or is_mostly_hangul(n.replace("|", "")) == hangul]
     missing = [n for n in names if not has_name(n, sq)]
     if missing:
@@ -183,6 +166,10 @@ def _window(claim: Clause, frags: list[str], sents: list[Sentence], rarity: Rari
     best = max(core.clauses, key=lambda c: sum(rarity(t) for t in claim.terms & c.terms))
     if why := _polarity(claim, sents, found):
         return Verdict(REJECT, start, end, cov, why)
+    # Figures stand in the sentence that says the claim: "13개 기관과 18개 기업이 참여했다" must not join
+    # the 13 of one sentence to the 18 (prize winners) of the next.
+    if len(sents) > 1 and any(not any(v.same(w) for w in core.values) for v in claim.values):
+        return Verdict(REJECT, start, end, cov, "the figure belongs to another statement of the passage")
     if len(claim.values) == 1 and not any(claim.values[0].same(v) for v in best.values):
         v = claim.values[0]
         if any(w.unit == v.unit and not w.same(v) for w in best.values):  # "2개 기업이 혁신상을" for 18
@@ -222,32 +209,6 @@ def _window(claim: Clause, frags: list[str], sents: list[Sentence], rarity: Rari
                "a noun differs" if not nouns_ok else "low overlap")
         return Verdict(GREY, start, end, score, why)
     return Verdict(REJECT, start, end, cov, "too little in common")
-
-
-def _english(claim: Clause, sents: list[Sentence], score: float) -> Verdict:
-    """An English clause, Korean support: accepted when every word aligns (`english.py`), else grey.
-    A full alignment is as sure as full coverage in Korean (score ≥ 1, which ends the search early),
-    and so is a contradiction found by one: the one with more aligned words wins."""
-    start, end = sents[0].start, sents[-1].end
-    al = align(claim, " ".join(s.text for s in sents), frozenset().union(*(s.terms for s in sents)))
-    score += 0.05 * len(al.evidence) - 0.01 * (len(sents) - 1)
-    sure = 1.0 + 0.02 * len(al.evidence) - 0.01 * (len(sents) - 1)
-    if al.opposite:
-        return Verdict(REJECT, start, end, score if al.missing else sure,
-                       f"the passage says the opposite of {al.opposite}")
-    # A contradiction needs the whole clause aligned, but for its actor: the support naming another one
-    # for the same deed is the swap ("Chairman Jang is building" where the mayor is).
-    if len(al.missing) > al.actor_missing:
-        return Verdict(GREY, start, end, score, f"another script ({al.missing[-1]})")
-    if why := objection(claim, al, sents):
-        if " is in " in why:  # a word found only elsewhere: not a contradiction
-            return Verdict(GREY, start, end, score - 0.2, why)
-        return Verdict(REJECT, start, end, sure, why)
-    if al.missing:
-        return Verdict(GREY, start, end, score, f"another script ({al.missing[0]})")
-    if al.anchors + len(claim.values) >= 2:
-        return Verdict(ACCEPT, start, end, sure)
-    return Verdict(GREY, start, end, score, "another script (too few anchors)")
 
 
 def _polarity(claim: Clause, sents: list[Sentence], found: set[str]) -> str:
