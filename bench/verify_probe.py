@@ -1,4 +1,4 @@
-"""How well the citation check keeps true claims and catches false ones, beside an earlier revision's check.
+"""How well the citation check keeps true claims and catches false ones, beside earlier revisions' checks.
 
     .venv/bin/python bench/verify_probe.py [--baseline REV ...] [--split dev|test|all] [--runs 5] [--json]
 
