@@ -79,16 +79,18 @@ def _corpus(service) -> list[tuple[str, list[str], str]]:
     return _CORPUS[snap.collection]
 
 
-def paraphrased(q, qid: str, share: float):
-    """`q` as if a reader had put `share` of its content words in other words: those words become ones the
-    index never holds (idf at its highest, found nowhere), as a paraphrase's words often are. KorQuAD's
+def paraphrased(q, qid: str, share: tuple[float, float]):
+    """`q` as if a reader had put a share of its content words (drawn from `share`) in other words: those
+    words become ones the index never holds (idf at its highest, found nowhere), as paraphrases' often are. KorQuAD's
     questions were written looking at the paragraph and reuse its words; news readers' questions don't, and
     a model fitted on the first alone learns that every missing word means "refuse"."""
     import random
 
     rng = random.Random(qid)
-    words = q.nouns + q.others
-    dropped = {w for w in words if rng.random() < share}
+    named = set(q.anchors)  # names and numbers are kept: a paraphrase still says 제주 or 2016
+    words = [w for w in q.nouns + q.others if w not in named]
+    p = rng.uniform(*share)
+    dropped = {w for w in words if rng.random() < p}
     if not dropped and words:
         dropped = {rng.choice(words)}
     swap = lambda ws: [("\x00" + w) if w in dropped else w for w in ws]  # noqa: E731
@@ -97,13 +99,13 @@ def paraphrased(q, qid: str, share: float):
     return q
 
 
-def extract(service, questions, withhold: bool = False, reword: float = 0.0) -> list[dict]:
+def extract(service, questions, withhold: bool = False, reword: tuple[float, float] | None = None) -> list[dict]:
     """Each question's candidates with features and labels, computed by the run-time code.
 
     `withhold`: the question's own paragraph is kept out of the retrieved passages (the next best take its
     place), making an on-topic question the index cannot answer: its title's other paragraphs are still
     there, unlike a left-out title's. Questions whose answer text still shows up are skipped.
-    `reword`: the share of each question's words taken as paraphrased (`paraphrased`)."""
+    `reword`: the range of the share of each question's words taken as paraphrased (`paraphrased`)."""
     from retrieval.answer.evidence import analyze
     from retrieval.answer.features import CorpusStats, candidates, question_features
 
@@ -137,7 +139,9 @@ def extract(service, questions, withhold: bool = False, reword: float = 0.0) -> 
     return out
 
 
-REWORD = 0.4  # the share of words taken as paraphrased in the reworded copies
+# The share of words taken as paraphrased in the reworded copies, drawn per question: news readers' questions
+# range from a word or two changed to hardly a word of the article's.
+REWORD = (0.2, 0.9)
 
 
 def features(cache: Path, which: str = "fit") -> list[dict]:
@@ -147,7 +151,7 @@ def features(cache: Path, which: str = "fit") -> list[dict]:
     chosen = answerdata.sample(questions, which, FIT_ANSWERABLE, FIT_REFUSALS)
     # A different slice of the half's indexed questions than the answerable rows above.
     pool = answerdata.sample(questions, which, FIT_ANSWERABLE + FIT_WITHHELD, 0)[FIT_ANSWERABLE:]
-    sets = {"asked": (chosen, False, 0.0), "withheld": (pool, True, 0.0),
+    sets = {"asked": (chosen, False, None), "withheld": (pool, True, None),
             "asked-reworded": (chosen, False, REWORD), "withheld-reworded": (pool, True, REWORD)}
     service, rows = None, []
     for name, (items, withhold, reword) in sets.items():

@@ -31,8 +31,11 @@ DENSE_FEATURES = ("dense_z", "dense_gap", "passage_score", "passage_rank", "kind
 # The answer-or-refuse decision, from the best sentence and the question as a whole. The passage's fused score
 # is left out here: it is relative to the whole index (near 1 for any question on a one-article index, lower
 # on KorQuAD's 750 paragraphs), so a threshold learned on one index size would not carry to another.
+# Words the index never mentions are weighed in three parts: names (the question is about something else),
+# the noun the question word asks about (the asked thing is missing) and the rest (often only the reader's
+# own wording: on a few news articles most words of a reworded question are unmentioned).
 DECISION_FEATURES = ("top", "margin", "top_nouns", "best_nouns", "top_dense_z", "peak", "unmentioned", "q_terms",
-                     "top_names", "top_focus", "focus_asked", "focus_unmentioned")
+                     "top_names", "top_focus", "focus_asked", "focus_unmentioned", "names_unmentioned", "top_dense")
 DENSE_DECISION_FEATURES = ("top", "margin", "top_dense_z", "peak", "top_names", "names_asked")
 
 
@@ -149,12 +152,19 @@ def candidates(q: Question, qvec: np.ndarray, passages: list[Passage], index: Se
 
 
 def question_features(q: Question, stats: CorpusStats) -> dict[str, float]:
-    """How much of the question the index knows at all: a word it never mentions lowers the score."""
-    total = sum(stats.idf(w) for w in q.nouns)
-    unmentioned = (sum(stats.idf(w) for w in q.nouns if not stats.mentions(w)) / total) if total else 0.0
-    focus_total = sum(stats.idf(w) for w in q.focus)
-    focus_un = (sum(stats.idf(w) for w in q.focus if not stats.mentions(w)) / focus_total) if focus_total else 0.0
-    return {"unmentioned": unmentioned, "q_terms": math.log1p(len(q.all_terms)), "focus_unmentioned": focus_un}
+    """How much of the question the index knows at all: the idf-weighted share of its common nouns and of
+    the noun it asks about that the index never mentions, and the share of its names. None vetoes."""
+    named = set(q.anchors)
+    names = [a for a in q.anchors if not a[:1].isdigit()]
+    return {"unmentioned": _unmentioned([w for w in q.nouns if w not in named], stats),
+            "focus_unmentioned": _unmentioned(q.focus, stats),
+            "names_unmentioned": sum(not stats.mentions(a) for a in names) / len(names) if names else 0.0,
+            "q_terms": math.log1p(len(q.all_terms))}
+
+
+def _unmentioned(words: list[str], stats: CorpusStats) -> float:
+    total = sum(stats.idf(w) for w in words)
+    return sum(stats.idf(w) for w in words if not stats.mentions(w)) / total if total else 0.0
 
 
 def decision_features(asked: dict[str, float], ranked: list[Candidate]) -> dict[str, float]:
@@ -167,6 +177,7 @@ def decision_features(asked: dict[str, float], ranked: list[Candidate]) -> dict[
         "top_nouns": top.features["nouns"] + 0.5 * top.features["nouns_near"],
         "best_nouns": max(c.features["nouns"] for c in ranked),
         "top_dense_z": top.features["dense_z"],
+        "top_dense": top.features["dense"],
         "top_names": top.features["names"],
         "names_asked": top.features["names_asked"],
         "top_focus": top.features["focus"],
