@@ -35,7 +35,8 @@ _EN_EXTRA = {
 
 
 @lru_cache(maxsize=1)
-def _en_stop() -> frozenset[str]:
+def en_stopwords() -> frozenset[str]:
+    """English stopwords (bm25s's list and ours): never content, never a name."""
     # Imported when first needed: bm25s takes most of a second to import, and a command that never
     # tokenizes (`articlebot articles`) should not wait for it.
     from bm25s.stopwords import STOPWORDS_EN
@@ -160,7 +161,7 @@ def _terms_cached(text: str) -> tuple[str, ...]:
             continue
         form = t.lemma if t.tag in ("VV", "VA") else t.form
         form = form.lower()
-        if t.tag == "SL" and form in _en_stop():
+        if t.tag == "SL" and form in en_stopwords():
             continue
         if form in QUESTION_WORDS:
             continue
