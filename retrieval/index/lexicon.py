@@ -72,20 +72,22 @@ class Lexicon:
                 with self._lock:
                     have = {k for (k,) in db.execute("SELECT key FROM articles")}
                     row = first = (db.execute("SELECT value FROM counter WHERE name='rows'").fetchone() or (0,))[0]
+                # Rows and postings are plain Python: built without the lock (no other writer can run).
                 postings: dict[str, list[int]] = defaultdict(list)
-                for start in range(0, len(articles), ADD_BATCH):
+                entries: list[tuple[str, int, int, bytes, str]] = []
+                for key, chunk_ids, chunk_terms in articles:
+                    if key in have:
+                        continue
+                    have.add(key)
+                    lengths = np.asarray([len(t) for t in chunk_terms], dtype=np.int32)
+                    entries.append((key, row, len(chunk_ids), lengths.tobytes(), "\n".join(chunk_ids)))
+                    for i, doc in enumerate(chunk_terms):
+                        for term, tf in Counter(doc).items():
+                            postings[term] += (row + i, tf)
+                    row += len(chunk_ids)
+                for start in range(0, len(entries), ADD_BATCH):
                     with self._lock:
-                        for key, chunk_ids, chunk_terms in articles[start:start + ADD_BATCH]:
-                            if key in have:
-                                continue
-                            have.add(key)
-                            lengths = np.asarray([len(t) for t in chunk_terms], dtype=np.int32)
-                            db.execute("INSERT INTO articles VALUES (?, ?, ?, ?, ?)",
-                                       (key, row, len(chunk_ids), lengths.tobytes(), "\n".join(chunk_ids)))
-                            for i, doc in enumerate(chunk_terms):
-                                for term, tf in Counter(doc).items():
-                                    postings[term] += (row + i, tf)
-                            row += len(chunk_ids)
+                        db.executemany("INSERT INTO articles VALUES (?, ?, ?, ?, ?)", entries[start:start + ADD_BATCH])
                 rows = [(t, first, np.asarray(p, dtype=np.int32).tobytes()) for t, p in postings.items()]
                 with self._lock:
                     db.execute("INSERT OR REPLACE INTO counter VALUES ('rows', ?)", (row,))
