@@ -34,6 +34,9 @@ class SentenceInfo:
     row: int
 
 
+WRITE_BATCH = 1000  # sidecar rows written per turn of the lock
+
+
 def _key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
@@ -125,15 +128,20 @@ class SentenceIndex:
         fresh = sorted(x for x in sents if x not in vecs)
         if fresh:
             vecs.update(zip(fresh, np.asarray(self.embedder.embed_passages(fresh), dtype=np.float32)))
+        # The rows are built first and written a batch per turn of the lock: an upload's tens of
+        # thousands of sentence rows are seconds of writing on a loaded machine.
+        writes = [("INSERT OR REPLACE INTO chunks VALUES (?, ?)",
+                   [(_key(c), json.dumps(new_spans[c])) for c in todo]),
+                  ("INSERT OR REPLACE INTO sentences VALUES (?, ?, ?)",
+                   [(_key(x), " ".join(sorted(w)), "\x1f".join(p)) for x, (w, p) in analysed.items()]),
+                  ("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                   [(_key(x), emb, vecs[x].tobytes()) for x in fresh])]
+        for sql, rows in writes:
+            for i in range(0, len(rows), WRITE_BATCH):
+                with self._lock:
+                    self._conn().executemany(sql, rows[i : i + WRITE_BATCH])
         with self._lock:
-            db = self._conn()
-            db.executemany("INSERT OR REPLACE INTO chunks VALUES (?, ?)",
-                           [(_key(c), json.dumps(new_spans[c])) for c in todo])
-            db.executemany("INSERT OR REPLACE INTO sentences VALUES (?, ?, ?)",
-                           [(_key(x), " ".join(sorted(w)), "\x1f".join(p)) for x, (w, p) in analysed.items()])
-            db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
-                           [(_key(x), emb, vecs[x].tobytes()) for x in fresh])
-            db.commit()
+            self._conn().commit()
         return spans, info, vecs, len(fresh)
 
 
