@@ -267,6 +267,9 @@ def test_a_big_write_goes_in_short_upserts(store, monkeypatch):
     # Chroma's local client holds the GIL for a whole call: 5,461 records froze the bot for 11 s.
     monkeypatch.setattr(module, "WRITE_BATCH", 3)
     monkeypatch.setattr(Collection, "upsert", upsert)
+    pauses: list[float] = []
+    monkeypatch.setattr(module.time, "sleep", pauses.append)
     store.activate(write(store, records(7), unit_vectors(7)))
     assert sizes == [3, 3, 1]
+    assert pauses == [module.WRITE_PAUSE] * 2  # between calls, so a question's store calls get a turn
     assert chunk_ids(store) == {record_id(key("a"), i) for i in range(7)}
