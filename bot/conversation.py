@@ -203,3 +203,4 @@ class Conversations:
             raise
         finally:
             typing.cancel()
+            reply.close()

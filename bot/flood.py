@@ -10,8 +10,12 @@ most of the budget; and any 429 halts every chat. Here:
   * messages (answers, replies, errors) wait for the budget in arrival order; a message waiting for
     its group's per-minute budget or for its chat's retry_after does not hold up other chats;
   * previews (drafts, the streaming placeholder and its edits: `rate_limit_args=PREVIEW`) are sent
-    only from spare budget: when no message is waiting and some budget stays in reserve; otherwise
-    they are dropped at once (PreviewDropped) and the stream goes on. A placeholder or edit also
+    only from spare budget: when no message is waiting and, after the preview, the window still holds
+    a slot for the final message of every answer being written (`writing`) and some reserve; otherwise
+    they are dropped at once (PreviewDropped) and the stream goes on. Waiting for an empty queue alone
+    was not enough: answers finishing together (bench/load.py: 60 chats asking at once) found the
+    second's budget spent on their own drafts and went out a second later, and every follow-up after
+    them (60 chats x 2 turns: 6.3 s against 5.2 s without previews). A placeholder or edit also
     leaves the chat's last message of a burst to the answer (bench/load.py --groups: a group answer
     is a placeholder + its final edit, so a quick follow-up's final edit met a 429 and waited 1 s);
   * a 429 pauses that chat for `retry_after` and the message is retried, for as long as Telegram keeps
@@ -69,6 +73,10 @@ class FloodLimiter(BaseRateLimiter[str]):
         self.paused: dict[Any, float] = {}  # chat (or None: everything) -> until (monotonic)
         self.last_429: tuple[Any, float] | None = None
         self.queued = 0  # messages waiting for the overall budget
+        # Answers being written, by chat: each will need a slot for its final message, so previews leave
+        # that many free. Entries go when their answer ends, so this is bounded by the answers in flight.
+        self.writing: dict[Any, int] = {}
+        self.writing_total = 0
         self._turn: asyncio.Lock | None = None
         self.counts = {"messages": 0, "previews": 0, "previews_dropped": 0, "http_429": 0, "global_pauses": 0,
                        "given_up": 0, "waited_s": 0.0, "max_wait_s": 0.0}
@@ -80,9 +88,26 @@ class FloodLimiter(BaseRateLimiter[str]):
         pass
 
     def stats(self) -> dict[str, Any]:
-        return {**self.counts, "waited_s": round(self.counts["waited_s"], 3),
+        return {**self.counts, "writing": self.writing_total, "waited_s": round(self.counts["waited_s"], 3),
                 "max_wait_s": round(self.counts["max_wait_s"], 3), "groups_tracked": len(self.groups),
                 "chats_tracked": len(self.chats), "pauses_tracked": len(self.paused)}
+
+    # ----- answers being written ------------------------------------------------------------------
+    def answer_started(self, chat: Any) -> None:
+        """An answer is being written in `chat`: its final message will need budget (previews keep it)."""
+        self.writing[chat] = self.writing.get(chat, 0) + 1
+        self.writing_total += 1
+
+    def answer_ended(self, chat: Any) -> None:
+        """That answer's final message was handed over (it queues like any message) or it failed."""
+        if chat not in self.writing:
+            return
+        self.writing_total -= 1
+        left = self.writing[chat] - 1
+        if left > 0:
+            self.writing[chat] = left
+        else:
+            self.writing.pop(chat, None)
 
     # ----- budgets -------------------------------------------------------------------------------
     def _group(self, chat: Any) -> Window | None:
@@ -147,10 +172,11 @@ class FloodLimiter(BaseRateLimiter[str]):
     def _spare(self, chat: Any, endpoint: str) -> list[Window] | None:
         """The slots for a preview when it may take budget now without delaying any message, else None."""
         now = time.monotonic()
-        if self.queued or self._paused(chat, now) or self.overall.free(now) < 1 + self.reserve_overall:
+        if self.queued or self._paused(chat, now) or (
+                self.overall.free(now) < 1 + self.reserve_overall + self.writing_total):
             return None
         group = self._group(chat)
-        if group is not None and group.free(now) < 1 + self.reserve_group:
+        if group is not None and group.free(now) < 1 + self.reserve_group + self.writing.get(chat, 0):
             return None
         own = None if endpoint == "sendMessageDraft" else self._chat(chat)  # a draft is no message in the chat
         if own is not None and own.level(now) < 1 + self.reserve_chat:

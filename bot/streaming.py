@@ -18,7 +18,7 @@ from telegram import (
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, NetworkError, TelegramError
 
-from .flood import PREVIEW, PreviewDropped
+from .flood import PREVIEW, FloodLimiter, PreviewDropped
 from .render import draft_text
 from .replies import is_not_modified, retrying
 
@@ -42,7 +42,9 @@ async def keep_typing(bot: Bot, chat_id: int, thread_id: int | None) -> None:
 
 class AnswerReply:
     """One answer's messages. Private chats stream with sendMessageDraft; other chats (or a Bot API
-    server without drafts) stream by editing one placeholder message, throttled per chat."""
+    server without drafts) stream by editing one placeholder message, throttled per chat. From creation
+    to `finish` (or `close`), the flood limiter counts the answer as being written, so previews leave
+    budget for its final message."""
 
     def __init__(self, bot: Bot, chat_id: int, reply_to: int | None, *, private: bool,
                  thread_id: int | None = None) -> None:
@@ -54,6 +56,17 @@ class AnswerReply:
         self.message: Message | None = None
         self.shown = ""
         self.last = 0.0
+        limiter = getattr(bot, "rate_limiter", None)
+        self.limiter = limiter if isinstance(limiter, FloodLimiter) else None
+        if self.limiter is not None:
+            self.limiter.answer_started(chat_id)
+
+    def close(self) -> None:
+        """The answer is no longer being written (its final message was handed over, or it failed);
+        safe to call more than once."""
+        if self.limiter is not None:
+            self.limiter.answer_ended(self.chat_id)
+            self.limiter = None
 
     async def preview(self, text: str) -> None:
         """Show the partial answer, unless the last preview was too recent (the final one always wins).
@@ -91,6 +104,7 @@ class AnswerReply:
 
     async def finish(self, parts: list[str], markup: InlineKeyboardMarkup | None) -> list[Message]:
         """Send the final HTML parts; the first replaces the streamed placeholder, the last gets the button."""
+        self.close()  # from here the parts queue for the budget like any message, ahead of any preview
         sent: list[Message] = []
         for i, part in enumerate(parts):
             keyboard = markup if i == len(parts) - 1 else None

@@ -31,15 +31,20 @@ QUESTION_WORDS = {
 # bm25s's English stopwords (STOPWORDS_EN; tests/test_korean.py keeps the two equal), written out: importing
 # them from bm25s runs its package, which imports scipy (0.4-0.9 s) for 33 words, and a question with one
 # Latin-letter word (AI, CES) would pay that at every command start.
-EN_STOPWORDS = frozenset({
+BM25S_EN_STOPWORDS = frozenset({
     "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no", "not",
     "of", "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was",
     "will", "with",
 })
-_EN_STOP = EN_STOPWORDS | {
+_EN_STOP = BM25S_EN_STOPWORDS | {
     "what", "which", "who", "whom", "when", "where", "why", "how", "does", "did", "do", "tell",
     "me", "please", "article", "say", "says", "said", "about",
 }
+
+
+def en_stopwords() -> frozenset[str]:
+    """English stopwords (bm25s's list and ours): never content, never a name."""
+    return _EN_STOP
 
 
 _SPACE = re.compile(r"\s+")

@@ -176,3 +176,36 @@ async def test_a_follow_up_sent_the_moment_the_answer_shows_is_answered_with_its
     assert not any("still answering" in str(c.params.get("text", "")) for c in tg.calls)
     assert [q for q, _ in answerer.calls] == [Q1, "그중 혁신상을 받은 기업은?"]
     assert [t.content for t in answerer.calls[1][1]][:1] == [Q1]  # the first exchange was in the history
+
+
+async def test_previews_leave_a_slot_for_the_final_message_of_every_answer_being_written():
+    limiter = FloodLimiter(overall_per_sec=10)  # reserve: 2 of 10
+    await limiter.initialize()
+    sent = Sent()
+    for chat in range(1, 9):
+        limiter.answer_started(chat)
+    # Eight answers on their way and nothing queued yet: a preview now would take a slot one of them
+    # needs within the second (60 chats asking at once lost a second to their own drafts).
+    assert not await _preview(limiter, sent, 1)
+    assert not await _preview(limiter, sent, 1, "editMessageText")
+    limiter.answer_ended(8)
+    limiter.answer_ended(8)  # ending twice (an error after the final message) changes nothing more
+    assert limiter.stats()["writing"] == 7
+    assert await _preview(limiter, sent, 1)  # 10 free: the preview, 7 answers, the reserve of 2
+    for chat in range(1, 8):
+        limiter.answer_ended(chat)
+    assert limiter.stats()["writing"] == 0 and not limiter.writing  # nothing kept per chat
+    assert limiter.stats()["previews_dropped"] == 2
+
+
+async def test_a_group_preview_leaves_the_groups_budget_to_the_answer_being_written_there():
+    limiter = FloodLimiter(group_per_min=6, chat_burst=10)  # reserve: 1.2 of 6
+    await limiter.initialize()
+    sent = Sent()
+    for _ in range(3):
+        await _message(limiter, sent, -100)
+    limiter.answer_started(-100)
+    assert not await _preview(limiter, sent, -100, "editMessageText")  # 3 left: preview + answer + reserve > 3
+    assert await _preview(limiter, sent, -200, "sendMessage")  # another group's answer is not this one's
+    limiter.answer_ended(-100)
+    assert await _preview(limiter, sent, -100, "editMessageText")

@@ -17,7 +17,8 @@ from retrieval.llm.client import chat_model
 from retrieval.llm.entail import format_items, parse_verdicts
 
 Q = "서울관과 장 회장에 대해 알려줘"
-PARAPHRASE = "서울관에는 서울 소재 스타트업 81개 기업이 참여했습니다 [{n}]."  # the article: "… 선보였습니다"
+# the article: "… 선보였습니다"; a verb of its own ("참여했습니다" is decided in code, as a light verb)
+PARAPHRASE = "서울관에서는 서울 소재 스타트업 81개 기업이 기술력을 뽐냈습니다 [{n}]."
 CHANGED_VERB = "장 회장은 서울관의 규모와 내용에 실망했다고 말했습니다 [{n}]."  # the article: "놀랐다"
 TRUE = "장 회장은 서울관의 규모와 내용에 놀랐다고 말했습니다 [{n}]."
 
@@ -55,12 +56,12 @@ def test_grey_clauses_go_to_one_call_at_temperature_zero_and_the_changed_verb_is
     fake_openai.handler = reply_with(PARAPHRASE, CHANGED_VERB)
     fake_openai.entail = good_judge
     ans = answerer(service, fake_openai).ask(Q)
-    assert ans.mode == "llm" and ans.answer == "서울관에는 서울 소재 스타트업 81개 기업이 참여했습니다 [1]."
+    assert ans.mode == "llm" and ans.answer == "서울관에서는 서울 소재 스타트업 81개 기업이 기술력을 뽐냈습니다 [1]."
     assert ans.note == "기사로 확인되지 않은 문장 1개를 답변에서 뺐습니다."
     [call] = entail_requests(fake_openai)
     assert call["temperature"] == 0 and not call.get("stream")
     assert [s.split("습니다")[0] for s in statements_in(call)] == [
-        "서울관에는 서울 소재 스타트업 81개 기업이 참여했", "장 회장은 서울관의 규모와 내용에 실망했다고 말했"]
+        "서울관에서는 서울 소재 스타트업 81개 기업이 기술력을 뽐냈", "장 회장은 서울관의 규모와 내용에 실망했다고 말했"]
     prompt = call["messages"][-1]["content"]
     assert "81개 기업의 혁신기술과 제품을 세계 투자자에 선보였습니다." in prompt  # the exact support
     assert "entail" in ans.timings_ms and "verify" in ans.timings_ms
@@ -80,7 +81,7 @@ def test_a_failed_call_drops_the_grey_clauses(service, fake_openai, failure):
     t = time.monotonic()
     ans = answerer(service, fake_openai, timeout=1.0).ask(Q)
     assert time.monotonic() - t < 4
-    assert ans.mode == "llm" and "놀랐다" in ans.answer and "참여했" not in ans.answer
+    assert ans.mode == "llm" and "놀랐다" in ans.answer and "뽐냈" not in ans.answer
     assert len(entail_requests(fake_openai)) == 1  # one call per answer, never retried
 
 
@@ -88,7 +89,7 @@ def test_off_by_setting_drops_the_grey_clauses_without_a_call(service, fake_open
     fake_openai.handler = reply_with(PARAPHRASE, TRUE)
     fake_openai.entail = good_judge
     ans = answerer(service, fake_openai, entailment=False).ask(Q)
-    assert "참여했" not in ans.answer and "놀랐다" in ans.answer and not entail_requests(fake_openai)
+    assert "뽐냈" not in ans.answer and "놀랐다" in ans.answer and not entail_requests(fake_openai)
     settings = load_settings(openai_api_key="test", openai_base_url=fake_openai.base_url, llm_entailment=False)
     assert build_answerer(settings, service).entail is None
     assert build_answerer(load_settings(openai_api_key="test"), service).entail is not None
@@ -100,7 +101,7 @@ async def test_the_bot_path_makes_the_same_single_call(service, fake_openai):
     items = [item async for item in answerer(service, fake_openai).astream(Q)]
     final = items[-1]
     shown = "".join(i for i in items[:-1])
-    assert "실망" not in shown and "실망" not in final.answer and "참여했" in final.answer
+    assert "실망" not in shown and "실망" not in final.answer and "뽐냈" in final.answer
     assert len(entail_requests(fake_openai)) == 1
 
 

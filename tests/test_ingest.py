@@ -353,7 +353,7 @@ def test_a_large_batch_is_analysed_in_the_worker_process_with_the_same_records()
 
     body = "서울시는 새 정책을 발표했다. 시민들은 환영했다, 그리고 질문도 많았다. " * 1500
     articles = [Article(id=f"a{i}", title=f"기사 {i}", text=body + str(i)) for i in range(3)]
-    assert sum(len(a.text) for a in articles) >= indexer.IN_PROCESS_CHARS
+    assert sum(len(a.text) for a in articles) >= worker.IN_PROCESS_CHARS
     assert worker.in_worker(os.getpid) != os.getpid()
     items = [(a, indexer.article_key(a)) for a in articles]
     here = indexer._records_of_all(items)

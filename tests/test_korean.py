@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.korean import EN_STOPWORDS, is_mostly_hangul, normalize, sentence_spans, terms
+from retrieval.korean import BM25S_EN_STOPWORDS, is_mostly_hangul, normalize, sentence_spans, terms
 
 
 def test_sentence_spans_are_exact_and_never_cross_lines():
@@ -39,7 +39,7 @@ def test_english_stopwords_are_dropped():
 def test_the_english_stopwords_are_bm25s_own():
     from bm25s.stopwords import STOPWORDS_EN
 
-    assert EN_STOPWORDS == frozenset(STOPWORDS_EN)
+    assert BM25S_EN_STOPWORDS == frozenset(STOPWORDS_EN)
 
 
 def test_terms_never_import_bm25s():

@@ -62,3 +62,42 @@ def test_adding_a_cached_article_again_changes_nothing(tmp_path):
     lex.add([("k1", ["a#0"], [["서울"]])])
     lex.add([("k1", ["a#0"], [["서울"]])])
     assert lex.view(["k1"]).df("서울") == 1 and lex.chunk_ids("k1") == ["a#0"]
+
+
+def test_a_big_add_lets_a_question_read_postings_between_its_batches(tmp_path, monkeypatch):
+    import threading
+
+    from retrieval.index import lexicon as module
+
+    monkeypatch.setattr(module, "ADD_BATCH", 2)
+    lex = Lexicon(tmp_path)
+    lex.add([("old", ["o#0"], [["서울", "코엑스"]])])
+    before = lex.view(["old"])
+    seen: list[tuple[bool, bool]] = []  # (the add's transaction still open, the question got its read)
+
+    class Turns:
+        """The connection's lock; the first time the writer lets go of it, a question reads postings."""
+
+        def __init__(self, inner) -> None:
+            self.inner = inner
+
+        def __enter__(self):
+            return self.inner.__enter__()
+
+        def __exit__(self, *exc):
+            self.inner.__exit__(*exc)
+            if threading.current_thread().name == "writer" and not seen:
+                read = threading.Thread(target=lambda: before.scores(["서울"]))
+                read.start()
+                read.join(30)
+                seen.append((lex._db.in_transaction, not read.is_alive()))
+
+    lex._lock = Turns(lex._lock)
+    articles = [(f"k{i}", [f"k{i}#0"], [["서울", f"말{i}"]]) for i in range(10)]
+    writer = threading.Thread(target=lex.add, args=(articles,), name="writer")
+    writer.start()
+    writer.join(60)
+    # Before, the add held the lock from BEGIN to COMMIT: every question waited for all of it.
+    assert seen == [(True, True)]
+    assert before.scores(["서울"]).tolist() == Lexicon(tmp_path).view(["old"]).scores(["서울"]).tolist()
+    assert not lex.missing([key for key, _, _ in articles])

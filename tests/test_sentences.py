@@ -29,3 +29,59 @@ def test_another_embedder_never_reuses_vectors(tmp_path, embedder):
     path = tmp_path / "sentences.sqlite"
     SentenceIndex(embedder, path).update(CHUNKS)
     assert SentenceIndex(HashEmbedder(id="test/other"), path).update(CHUNKS) == 3
+
+
+def test_a_big_batch_is_split_and_analysed_in_the_worker_process_with_the_same_result(tmp_path, embedder,
+                                                                                       monkeypatch):
+    from retrieval.ingest import worker
+
+    here = SentenceIndex(embedder, None)
+    here.update(CHUNKS)
+    expected = here.table_for(CHUNKS).chunks
+    used: list[str] = []
+    real = worker.in_worker
+
+    def recording(fn, *args):
+        used.append(fn.__name__)
+        return real(fn, *args)
+
+    monkeypatch.setattr(worker, "IN_PROCESS_CHARS", 10)  # these two chunks count as a big upload
+    monkeypatch.setattr(worker, "in_worker", recording)
+    there = SentenceIndex(embedder, tmp_path / "sentences.sqlite")
+    try:
+        assert there.update(CHUNKS) == 3
+    finally:
+        worker.shutdown()
+    assert used == ["_split"]  # Kiwi ran in the worker: it holds the GIL for each call
+    assert there.table_for(CHUNKS).chunks == expected
+
+
+def test_a_question_reads_its_sentences_while_an_update_is_computing(tmp_path, embedder):
+    import threading
+
+    index = SentenceIndex(embedder, tmp_path / "sentences.sqlite")
+    index.update(CHUNKS)
+    entered, gate = threading.Event(), threading.Event()
+
+    class HeldEmbedder:
+        id = embedder.id
+
+        def embed_passages(self, texts):
+            entered.set()
+            gate.wait(60)
+            return embedder.embed_passages(texts)
+
+    index.embedder = HeldEmbedder()
+    writer = threading.Thread(target=index.update, args=(["새 문장이 추가됐다."],))
+    writer.start()
+    try:
+        assert entered.wait(60)
+        reader = threading.Thread(target=index.table_for, args=(CHUNKS,))
+        reader.start()
+        reader.join(30)
+        # Before, the update held the sidecar's lock while it computed: the question waited for all of it.
+        assert not reader.is_alive(), "a question waited for another chunk's analysis"
+    finally:
+        gate.set()
+        writer.join()
+    assert index.update(["새 문장이 추가됐다."]) == 0  # the update was stored

@@ -250,3 +250,26 @@ def test_a_former_embedders_collection_goes_as_a_whole(store):
         store.activate(write(store, records(1, tag), unit_vectors(1, dim=4), "new"))
     names = store._call(lambda c: {x if isinstance(x, str) else x.name for x in c.list_collections()})
     assert chunk_collection("old") not in names and chunk_collection("new") in names
+
+
+def test_a_big_write_goes_in_short_upserts(store, monkeypatch):
+    from chromadb.api.models.Collection import Collection
+
+    from retrieval.index import store as module
+
+    sizes: list[int] = []
+    real = Collection.upsert
+
+    def upsert(self, ids, **kw):
+        sizes.append(len(ids))
+        return real(self, ids, **kw)
+
+    # Chroma's local client holds the GIL for a whole call: 5,461 records froze the bot for 11 s.
+    monkeypatch.setattr(module, "WRITE_BATCH", 3)
+    monkeypatch.setattr(Collection, "upsert", upsert)
+    pauses: list[float] = []
+    monkeypatch.setattr(module.time, "sleep", pauses.append)
+    store.activate(write(store, records(7), unit_vectors(7)))
+    assert sizes == [3, 3, 1]
+    assert pauses == [module.WRITE_PAUSE] * 2  # between calls, so a question's store calls get a turn
+    assert chunk_ids(store) == {record_id(key("a"), i) for i in range(7)}

@@ -81,8 +81,10 @@ def yes(items):
     return [True] * len(items)
 
 
-def test_an_english_claim_about_a_korean_passage_is_left_to_the_judge():
-    claim = 'They met at the Caesars Palace hotel ("시저스 팰리스 호텔") in Las Vegas [1].'
+def test_an_english_claim_is_aligned_word_by_word_or_left_to_the_judge():
+    aligned = run('They met at the Caesars Palace hotel ("시저스 팰리스 호텔") in Las Vegas [1].')
+    assert aligned.citations and "시저스 팰리스 호텔" in aligned.citations[0].quote and aligned.grey == 0
+    claim = 'They were disappointed at the Caesars Palace hotel ("시저스 팰리스 호텔") [1].'  # a feeling not said
     assert not run(claim).citations  # no judge: the grey zone is dropped (fail closed)
     ok = run(claim, entail=yes)
     assert ok.citations and "시저스 팰리스 호텔" in ok.citations[0].quote and ok.grey == 1
@@ -91,6 +93,35 @@ def test_an_english_claim_about_a_korean_passage_is_left_to_the_judge():
                   "The pavilion hosted 91 startups [3]."]:
         c = run(wrong, entail=yes)
         assert not c.citations and c.grey == 0, wrong
+
+
+def test_a_reworded_light_verb_is_accepted_when_everything_else_holds():
+    # "선보였다" for "참여했다": names, figures and nouns all in the passage, the verb says only "took part"
+    c = run("13개 기관과 81개 기업이 서울관에서 선보였습니다 [3].")
+    assert c.citations and c.grey == 0
+    # ... but never when the clause negates it, and not with nothing else to rest on
+    assert not run("13개 기관과 81개 기업이 서울관에서 선보이지 않았습니다 [3].").citations
+    assert not run("행사가 열렸습니다 [3].").citations
+
+
+def test_a_subject_carried_over_from_the_sentence_before_is_that_sentences_actor():
+    ps = [Passage("b#1", "b", "CES", "장 회장이 소감을 묻자 오 시장은 “전장 같았다”고 말했다. "
+                  "이어 “올해 10월 코엑스에서 행사를 개최할 계획이다”라고 밝혔다.")]
+    assert check("오 시장은 올해 10월 코엑스에서 행사를 개최할 계획입니다 [1].", ps).citations
+    swapped = check("장 회장은 올해 10월 코엑스에서 행사를 개최할 계획입니다 [1].", ps, entail=yes)
+    assert not swapped.citations
+
+
+def test_only_the_sentence_before_lends_names():
+    ps = [Passage("c#1", "c", "CES", "서울시는 서울관을 운영했다. 서울관에선 서울바이오허브 등 13개 기관이 기술을 선보였다.")]
+    assert not check("서울시는 서울바이오허브를 운영했습니다 [1].", ps, entail=yes).citations
+
+
+def test_a_changed_verb_of_meaning_goes_to_the_judge_and_an_opposite_one_is_rejected():
+    felt = run("18개 기업이 혁신상에 실망했습니다 [3].")
+    assert not felt.citations and felt.grey == 1  # emotion or evaluation: only the judge may decide
+    opposite = run("오 시장은 양재동 AI 서울테크시티 조성을 철회했다고 말했다 [2].", entail=yes)
+    assert not opposite.citations and opposite.grey == 0 and any("opposite" in d for d in opposite.dropped)
 
 
 def test_unmarked_supported_sentence_is_cited_by_code_and_unsupported_one_dropped():

@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
-from ..korean import is_mostly_hangul, normalize, squash, terms, tokens
+from ..korean import en_stopwords, is_mostly_hangul, normalize, squash, terms, tokens
+from .names import anchors
 
 # Tags whose words must be found for a sentence to count as evidence (things, names, numbers).
 _NOUN_TAGS = {"NNG", "NNP", "NR", "SN", "SL", "SH", "XR"}
@@ -38,7 +39,8 @@ _KIND_PATTERNS = [
     (Kind.DURATION, re.compile(r"몇\s*(시간|분|초|개월|주|달|해)|(며칠|몇\s*(일|년))\s*(동안|간|만에)|얼마\s*(동안|간|만에)"
                                r"|얼마나\s*(오래|걸)|기간|how long|for how many", re.I)),
     (Kind.TIME, re.compile(r"언제|며칠|몇\s*(년|월|일|시)|\bwhen\b|what (year|date|time|day)", re.I)),
-    (Kind.NUMBER, re.compile(r"몇|얼마|how (many|much|big|large|long)|what (percentage|number|size)", re.I)),
+    (Kind.NUMBER, re.compile(r"몇|얼마|how (many|much|big|large|long)"
+                             r"|what (percentage|number|size|share|proportion|rate|amount|score)", re.I)),
     (Kind.PERSON, re.compile(r"누구|누가|\bwho\b|\bwhom\b", re.I)),
     (Kind.PLACE, re.compile(r"어디|어느\s*(곳|장소|도시|나라|지역)|\bwhere\b", re.I)),
 ]
@@ -61,6 +63,11 @@ class Question:
     hangul: bool
     compounds: list[str] = field(default_factory=list)
     type_words: list[str] = field(default_factory=list)
+    # Names and numbers (names.py): what a question in any language shares with the article.
+    anchors: list[str] = field(default_factory=list)
+    # The nouns the question word asks about ("활동비가 얼마", "최우수선수는 누구"): what an on-topic sentence
+    # that does not answer most often lacks.
+    focus: list[str] = field(default_factory=list)
 
     @property
     def all_terms(self) -> list[str]:
@@ -104,11 +111,31 @@ def analyze(question: str) -> Question:
         verbal = tok.tag == "NNG" and nxt in ("XSV", "XSA")
         (nouns if tok.tag in _NOUN_TAGS and not verbal else others).append(form)
     kind = next((k for k, pat in _KIND_PATTERNS if pat.search(question)), Kind.ANY)
-    return Question(question, list(dict.fromkeys(nouns)), list(dict.fromkeys(others)), kind,
-                    is_mostly_hangul(question), compounds(question), type_words)
+    focus = [w for w in asked_about(toks) if w not in _GENERIC] + type_words
+    hangul = is_mostly_hangul(question)
+    return Question(question, list(dict.fromkeys(nouns)), list(dict.fromkeys(others)), kind, hangul,
+                    compounds(question), type_words, anchors(toks, hangul, en_stopwords()),
+                    list(dict.fromkeys(focus)))
 
 
-def contains(term: str, sentence_terms: set[str], squashed: str) -> bool:
+_WH = {"누구", "무엇", "뭐", "어디", "언제", "얼마", "얼마나", "몇"}
+
+
+def asked_about(toks) -> list[str]:
+    """The noun right before each question word, particles and copulas skipped ("활동비가 얼마" → 활동비)."""
+    out = []
+    for i, tok in enumerate(toks):
+        if tok.form not in _WH:
+            continue
+        j = i - 1
+        while j >= 0 and (toks[j].tag.startswith(("J", "E", "XS")) or toks[j].tag == "VCP"):
+            j -= 1
+        if j >= 0 and toks[j].tag in ("NNG", "NNP"):
+            out.append(toks[j].form.lower())
+    return out
+
+
+def contains(term: str, sentence_terms: set[str] | frozenset[str], squashed: str) -> bool:
     """A term is present as a morpheme, or (2+ characters) inside the text: Kiwi splits compounds unevenly."""
     if term in sentence_terms:
         return True

@@ -15,6 +15,7 @@ import numpy as np
 from ..index.lexical import idf
 from ..korean import squash
 from ..models import Passage
+from . import names
 from .evidence import Kind, Question, contains, has_kind, is_statement
 from .sentences import SentenceInfo, SentenceTable
 
@@ -22,15 +23,20 @@ from .sentences import SentenceInfo, SentenceTable
 SENTENCE_FEATURES = (
     "nouns", "nouns_near", "others", "passage_terms", "compound", "typed", "dense", "dense_z", "dense_gap",
     "passage_score", "passage_rank", "kind_asked", "kind_ok", "statement", "length", "first", "lex_gap",
+    "names", "names_asked", "focus", "focus_asked",
 )
 # Other languages share no words with a Korean article: only these speak for them.
 DENSE_FEATURES = ("dense_z", "dense_gap", "passage_score", "passage_rank", "kind_asked", "kind_ok", "statement",
-                  "length", "first")
+                  "length", "first", "names", "names_asked")
 # The answer-or-refuse decision, from the best sentence and the question as a whole. The passage's fused score
 # is left out here: it is relative to the whole index (near 1 for any question on a one-article index, lower
 # on KorQuAD's 750 paragraphs), so a threshold learned on one index size would not carry to another.
-DECISION_FEATURES = ("top", "margin", "top_nouns", "best_nouns", "top_dense_z", "peak", "unmentioned", "q_terms")
-DENSE_DECISION_FEATURES = ("top", "margin", "top_dense_z", "peak")
+# Words the index never mentions are weighed in three parts: names (the question is about something else),
+# the noun the question word asks about (the asked thing is missing) and the rest (often only the reader's
+# own wording: on a few news articles most words of a reworded question are unmentioned).
+DECISION_FEATURES = ("top", "margin", "top_nouns", "best_nouns", "top_dense_z", "peak", "unmentioned", "q_terms",
+                     "top_names", "top_focus", "focus_asked", "focus_unmentioned", "names_unmentioned", "top_dense")
+DENSE_DECISION_FEATURES = ("top", "margin", "top_dense_z", "peak", "top_names", "names_asked")
 
 
 @dataclass
@@ -114,7 +120,7 @@ def candidates(q: Question, qvec: np.ndarray, passages: list[Passage], index: Se
     sims = index.vectors[[c.info.row for c in out]] @ qvec
     mean, std, best = float(sims.mean()), float(sims.std()) or 1.0, float(sims.max())
     q_terms = q.all_terms
-    found = _Found(q_terms + q.type_words, stats)
+    found = _Found(q_terms + q.type_words + q.focus, stats)
     for c, sim, nb, allp in zip(out, sims, near, whole):
         f = c.features
         f["nouns"] = found.share(q.nouns, [c.info])
@@ -134,6 +140,10 @@ def candidates(q: Question, qvec: np.ndarray, passages: list[Passage], index: Se
         f["statement"] = float(is_statement(c.text))
         f["length"] = math.log1p(len(c.text)) / 6
         f["first"] = float(c.passage.position == 0 and c.info.start == 0)
+        f["names"] = names.share(q.anchors, c.info.terms, c.info.squashed, c.info.proper)
+        f["names_asked"] = float(bool(q.anchors))
+        f["focus"] = found.share(q.focus, [c.info, *nb])
+        f["focus_asked"] = float(bool(q.focus))
     lex = [0.75 * c.features["nouns"] + 0.25 * c.features["others"] for c in out]
     top = max(lex)
     for c, x in zip(out, lex):
@@ -142,10 +152,19 @@ def candidates(q: Question, qvec: np.ndarray, passages: list[Passage], index: Se
 
 
 def question_features(q: Question, stats: CorpusStats) -> dict[str, float]:
-    """How much of the question the index knows at all: a word it never mentions lowers the score."""
-    total = sum(stats.idf(w) for w in q.nouns)
-    unmentioned = (sum(stats.idf(w) for w in q.nouns if not stats.mentions(w)) / total) if total else 0.0
-    return {"unmentioned": unmentioned, "q_terms": math.log1p(len(q.all_terms))}
+    """How much of the question the index knows at all: the idf-weighted share of its common nouns and of
+    the noun it asks about that the index never mentions, and the share of its names. None vetoes."""
+    named = set(q.anchors)
+    names = [a for a in q.anchors if not a[:1].isdigit()]
+    return {"unmentioned": _unmentioned([w for w in q.nouns if w not in named], stats),
+            "focus_unmentioned": _unmentioned(q.focus, stats),
+            "names_unmentioned": sum(not stats.mentions(a) for a in names) / len(names) if names else 0.0,
+            "q_terms": math.log1p(len(q.all_terms))}
+
+
+def _unmentioned(words: list[str], stats: CorpusStats) -> float:
+    total = sum(stats.idf(w) for w in words)
+    return sum(stats.idf(w) for w in words if not stats.mentions(w)) / total if total else 0.0
 
 
 def decision_features(asked: dict[str, float], ranked: list[Candidate]) -> dict[str, float]:
@@ -158,6 +177,11 @@ def decision_features(asked: dict[str, float], ranked: list[Candidate]) -> dict[
         "top_nouns": top.features["nouns"] + 0.5 * top.features["nouns_near"],
         "best_nouns": max(c.features["nouns"] for c in ranked),
         "top_dense_z": top.features["dense_z"],
+        "top_dense": top.features["dense"],
+        "top_names": top.features["names"],
+        "names_asked": top.features["names_asked"],
+        "top_focus": top.features["focus"],
+        "focus_asked": top.features["focus_asked"],
         "peak": top.features["dense"] - float(np.mean([c.features["dense"] for c in ranked])),
         "passage_score": top.passage.score,
     }

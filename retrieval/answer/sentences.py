@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..ingest.worker import sized
 from ..korean import normalize, sentence_spans, squash, terms, tokens
 
 
@@ -31,6 +32,9 @@ class SentenceInfo:
     squashed: str
     proper: tuple[str, ...]
     row: int
+
+
+WRITE_BATCH = 1000  # sidecar rows written per turn of the lock
 
 
 def _key(text: str) -> str:
@@ -100,56 +104,83 @@ class SentenceIndex:
         return SentenceTable(chunks, matrix)
 
     def _kept(self, chunk_texts: Sequence[str]) -> tuple[dict, dict, dict[str, np.ndarray], int]:
-        """(spans, analysis, vectors, how many vectors were new) of `chunk_texts`, stored for next time."""
+        """(spans, analysis, vectors, how many vectors were new) of `chunk_texts`, stored for next time.
+
+        The lock guards the SQLite connection only: Kiwi and the embedder run outside it, so an upload's
+        thousands of new chunks never make a question wait to read its own few (bench/ingest_stall.py:
+        questions queued behind the whole sidecar update of a 5 MB upload). A big batch is analysed in the
+        worker process, since Kiwi holds the GIL for each call. Two callers computing the same content
+        store the same rows."""
+        chunks = list(dict.fromkeys(chunk_texts))
+        emb = str(getattr(self.embedder, "id", ""))
         with self._lock:
-            db = self._conn()
-            emb = str(getattr(self.embedder, "id", ""))
-            spans = self._spans(db, list(dict.fromkeys(chunk_texts)))
-            sents = {chunk[s:e] for chunk, sp in spans.items() for s, e in sp}
-            info = self._analysis(db, sents)
-            vecs, fresh = self._vectors(db, emb, sents)
-            db.commit()
-        return spans, info, vecs, fresh
+            spans = _stored_spans(self._conn(), chunks)
+        todo = [c for c in chunks if c not in spans]
+        new_spans, analysed = sized(_split, todo, sum(map(len, todo)))
+        spans.update(new_spans)
+        sents = {chunk[s:e] for chunk, sp in spans.items() for s, e in sp}
+        with self._lock:
+            info = _stored_analysis(self._conn(), [x for x in sents if x not in analysed])
+            vecs = _stored_vectors(self._conn(), emb, sents)
+        missing = [x for x in sents if x not in info and x not in analysed]
+        analysed.update(sized(_analyse, missing, sum(map(len, missing))))
+        info.update(analysed)
+        fresh = sorted(x for x in sents if x not in vecs)
+        if fresh:
+            vecs.update(zip(fresh, np.asarray(self.embedder.embed_passages(fresh), dtype=np.float32)))
+        # The rows are built first and written a batch per turn of the lock: an upload's tens of
+        # thousands of sentence rows are seconds of writing on a loaded machine.
+        writes = [("INSERT OR REPLACE INTO chunks VALUES (?, ?)",
+                   [(_key(c), json.dumps(new_spans[c])) for c in todo]),
+                  ("INSERT OR REPLACE INTO sentences VALUES (?, ?, ?)",
+                   [(_key(x), " ".join(sorted(w)), "\x1f".join(p)) for x, (w, p) in analysed.items()]),
+                  ("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                   [(_key(x), emb, vecs[x].tobytes()) for x in fresh])]
+        for sql, rows in writes:
+            for i in range(0, len(rows), WRITE_BATCH):
+                with self._lock:
+                    self._conn().executemany(sql, rows[i : i + WRITE_BATCH])
+        with self._lock:
+            self._conn().commit()
+        return spans, info, vecs, len(fresh)
 
-    def _spans(self, db, chunks: list[str]) -> dict[str, list[tuple[int, int]]]:
-        out: dict[str, list[tuple[int, int]]] = {}
-        keys = {_key(c): c for c in chunks}
-        for key, spans in _select(db, "SELECT key, spans FROM chunks WHERE key IN ({})", list(keys)):
-            out[keys[key]] = [tuple(x) for x in json.loads(spans)]
-        todo = [c for c in chunks if c not in out]
-        for c in todo:
-            out[c] = sentence_spans(c)
-        db.executemany("INSERT OR REPLACE INTO chunks VALUES (?, ?)", [(_key(c), json.dumps(out[c])) for c in todo])
-        return out
 
-    def _analysis(self, db, sents: set[str]) -> dict[str, tuple[frozenset[str], tuple[str, ...]]]:
-        out: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {}
-        keys = {_key(s): s for s in sents}
-        for key, words, proper in _select(db, "SELECT key, terms, proper FROM sentences WHERE key IN ({})",
-                                          list(keys)):
-            out[keys[key]] = (frozenset(words.split()), tuple(proper.split("\x1f")) if proper else ())
-        todo = [s for s in sents if s not in out]
-        for s in todo:
+Analysis = tuple[frozenset[str], tuple[str, ...]]  # a sentence's content terms and proper nouns
+
+
+def _split(chunks: list[str]) -> tuple[dict[str, list[tuple[int, int]]], dict[str, Analysis]]:
+    """Sentence spans of `chunks` and the analysis of their sentences (run in the worker when large)."""
+    spans = {c: sentence_spans(c) for c in chunks}
+    return spans, _analyse([c[s:e] for c, sp in spans.items() for s, e in sp])
+
+
+def _analyse(sents: list[str]) -> dict[str, Analysis]:
+    out: dict[str, Analysis] = {}
+    for s in sents:
+        if s not in out:
             proper = tuple(dict.fromkeys(t.form.lower() for t in tokens(normalize(s)) if t.tag == "NNP"))
             out[s] = (frozenset(terms(s)), proper)
-        db.executemany("INSERT OR REPLACE INTO sentences VALUES (?, ?, ?)",
-                       [(_key(s), " ".join(sorted(out[s][0])), "\x1f".join(out[s][1])) for s in todo])
-        return out
+    return out
 
-    def _vectors(self, db, emb: str, sents: set[str]) -> tuple[dict[str, np.ndarray], int]:
-        out: dict[str, np.ndarray] = {}
-        keys = {_key(s): s for s in sents}
-        for key, blob in _select(db, "SELECT key, vec FROM vectors WHERE embedder = ? AND key IN ({})",
-                                 list(keys), (emb,)):
-            out[keys[key]] = np.frombuffer(blob, dtype=np.float32)
-        todo = sorted(s for s in sents if s not in out)
-        if todo:
-            fresh = np.asarray(self.embedder.embed_passages(todo), dtype=np.float32)
-            for s, v in zip(todo, fresh):
-                out[s] = v
-            db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
-                           [(_key(s), emb, out[s].tobytes()) for s in todo])
-        return out, len(todo)
+
+def _stored_spans(db, chunks: list[str]) -> dict[str, list[tuple[int, int]]]:
+    keys = {_key(c): c for c in chunks}
+    return {keys[key]: [tuple(x) for x in json.loads(spans)]
+            for key, spans in _select(db, "SELECT key, spans FROM chunks WHERE key IN ({})", list(keys))}
+
+
+def _stored_analysis(db, sents: list[str]) -> dict[str, Analysis]:
+    keys = {_key(s): s for s in sents}
+    return {keys[key]: (frozenset(words.split()), tuple(proper.split("\x1f")) if proper else ())
+            for key, words, proper in _select(db, "SELECT key, terms, proper FROM sentences WHERE key IN ({})",
+                                              list(keys))}
+
+
+def _stored_vectors(db, emb: str, sents: set[str]) -> dict[str, np.ndarray]:
+    keys = {_key(s): s for s in sents}
+    return {keys[key]: np.frombuffer(blob, dtype=np.float32)
+            for key, blob in _select(db, "SELECT key, vec FROM vectors WHERE embedder = ? AND key IN ({})",
+                                     list(keys), (emb,))}
 
 
 def _select(db, sql: str, keys: list[str], params: tuple = ()) -> list[tuple]:

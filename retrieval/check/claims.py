@@ -200,6 +200,25 @@ def clauses(text: str) -> tuple[Clause, ...]:
     return tuple(_clause(text, [t for t in toks if a <= t.start < b], a, b) for a, b in zip(bounds, bounds[1:]))
 
 
+def has_name(name: str, sq: str) -> bool:
+    """Whether squashed text `sq` names `name` ("오|시장" as 오 시장 or 오세훈 서울시장; else as written)."""
+    if "|" in name:  # "오|시장": "오 시장", or "오세훈 서울시장" (surname, then the title within a few words)
+        full, title = name.split("|")
+        if full + title in sq or len(full) > 1 and full in sq:
+            return True
+        surname = full[0]
+        return re.search(rf"{re.escape(surname)}[가-힣]{{0,3}}[^.!?]{{0,24}}?{re.escape(title)}", sq) is not None
+    return name in sq
+
+
+def carried_actor(before: tuple[Clause, ...], upto: tuple[Clause, ...]) -> str:
+    """The actor a sentence without one of its own (clauses `upto` the claim's) carries over from the
+    sentence `before`: the last one named as a subject there ('' when there is none)."""
+    if any(c.actors for c in upto):
+        return ""
+    return next((c.subject for c in reversed(before) if c.subject in c.actors), "")
+
+
 def negation_of(text: str) -> bool:
     """Whether any clause of `text` is negated."""
     return any(c.negated for c in clauses(text))

@@ -32,23 +32,17 @@ from functools import lru_cache
 
 from ..index.lexical import idf
 from ..korean import is_mostly_hangul, sentence_spans, squash
-from .claims import Clause, clauses
+from .claims import Clause, carried_actor, clauses, has_name
+from .english import english_verdict
+from .lexicon import GENERIC, LIGHT, OPPOSITE, SAME
 from .values import Value, mismatch
+from .verdict import ACCEPT, GREY, REJECT, Verdict
 
 ACCEPT_COVERAGE = 0.75  # fitted on the dev split of bench/verify_probe.py
 GREY_COVERAGE = 0.4
 MIN_FRAGMENT_CHARS = 3
 MIN_VERBATIM_CHARS = 8
 _ENDS = ".,!?…~\"' "
-ACCEPT, GREY, REJECT = "accept", "grey", "reject"
-_RANK = {ACCEPT: 2, GREY: 1, REJECT: 0}
-# Words news answers use for one another ("참가" for "참여", "열리다" for "개최"): a small, general list,
-# since a miss here only sends a true claim to the grey zone. Light verbs carry no claim of their own.
-_SYNONYMS = [{"참여", "참가"}, {"개최", "열리", "열"}, {"선보이", "소개", "공개", "전시"}, {"수상", "받", "안"},
-             {"만나", "만남", "회동", "대담", "회담"}, {"조성", "건설", "짓", "만들", "세우"}, {"밝히", "말하"},
-             {"방문", "찾"}, {"계획", "예정"}, {"규모", "크기"}, {"기업", "회사", "업체"}, {"들어서", "갖추", "마련"}]
-_SAME = {w: group for group in _SYNONYMS for w in group}
-_LIGHT = {"하", "되", "있", "받", "주", "가지", "들", "보", "나오", "이루", "갖", "이", "아니"}
 _PRONOUNS = {"그", "그녀", "그들", "이들", "이", "해당", "he", "she", "they", "it"}
 
 _QUOTED = re.compile(r"“([^”]+)”|\"([^\"]+)\"|‘([^’]+)’|「([^」]+)」|『([^』]+)』|《([^》]+)》")
@@ -68,6 +62,7 @@ class Sentence:
 
     start: int
     end: int
+    text: str
     clauses: tuple[Clause, ...]
     terms: frozenset[str]
     squashed: str
@@ -79,7 +74,7 @@ class Sentence:
     def of(cls, text: str, start: int, end: int) -> Sentence:
         part = text[start:end]
         cl = clauses(part)
-        return cls(start, end, cl, frozenset().union(*(c.terms for c in cl)), squash(part),
+        return cls(start, end, part, cl, frozenset().union(*(c.terms for c in cl)), squash(part),
                    is_mostly_hangul(part), tuple(v for c in cl for v in c.values), bool(_ORDERS.search(part)))
 
 
@@ -124,37 +119,11 @@ def fragments(text: str) -> list[str]:
     return [f for f in frags if len(f) >= MIN_FRAGMENT_CHARS]
 
 
-@dataclass
-class Verdict:
-    """What one passage says about one clause: status, the support span to quote, and why."""
-
-    status: str
-    start: int = 0
-    end: int = 0
-    score: float = 0.0
-    reason: str = ""
-
-    def better(self, other: Verdict | None) -> bool:
-        """The verdict of the support that matches best wins: a contradiction found where the claim's
-        words are outweighs a grey match elsewhere."""
-        return other is None or (self.score, _RANK[self.status]) > (other.score, _RANK[other.status])
-
-
 def _found(term: str, terms: frozenset[str], sq: str, preds: Sequence[str]) -> bool:
     """A claim term the support has: as a lemma, a synonym, or (a noun) as text."""
-    if term in terms or any(w in terms for w in _SAME.get(term, ())):
+    if term in terms or any(w in terms for w in SAME.get(term, ())):
         return True
     return len(term) >= 2 and term not in preds and term in sq
-
-
-def _has_name(name: str, sq: str) -> bool:
-    if "|" in name:  # "오|시장": "오 시장", or "오세훈 서울시장" (surname, then the title within a few words)
-        full, title = name.split("|")
-        if full + title in sq or len(full) > 1 and full in sq:
-            return True
-        surname = full[0]
-        return re.search(rf"{re.escape(surname)}[가-힣]{{0,3}}[^.!?]{{0,24}}?{re.escape(title)}", sq) is not None
-    return name in sq
 
 
 def _same_subject(a: str, b: str) -> bool:
@@ -177,9 +146,11 @@ def _window(claim: Clause, frags: list[str], sents: list[Sentence], rarity: Rari
         score = 0.5 if anchored else 0.1
         if why := _polarity(claim, sents, set()):
             return Verdict(REJECT, start, end, score + 0.001, why)
-        return Verdict(GREY, start, end, score, "another script")
+        if claim.hangul or not hangul:  # a Korean claim about an English passage: no aligner for that
+            return Verdict(GREY, start, end, score, "another script")
+        return english_verdict(claim, sents, score)
     names = [n for n in claim.names if claim.hangul == hangul or is_mostly_hangul(n.replace("|", "")) == hangul]
-    missing = [n for n in names if not _has_name(n, sq)]
+    missing = [n for n in names if not has_name(n, sq)]
     if missing:
         return Verdict(REJECT, start, end, 0.0, f"{missing[0]} is not in the passage")
     # The core sentence holds the claim; a sentence before it may only lend the names around it.
@@ -187,12 +158,18 @@ def _window(claim: Clause, frags: list[str], sents: list[Sentence], rarity: Rari
                                      sum(_found(p, s.terms, s.squashed, ()) for p in claim.preds),
                                      len(claim.terms & s.terms)))
     terms, csq = core.terms, core.squashed
+    if core is not sents[-1] and (after := [n for n in names if not has_name(n, csq)]):
+        return Verdict(REJECT, start, end, 0.0, f"{after[0]} is only in the sentence after")
     lent = {t for t in claim.terms if any(t in n.replace("|", "") for n in names)}
     found = {t for t in claim.terms if t in lent or _found(t, terms, csq, claim.preds)}
     cov = rarity.coverage(claim.terms, found)
     best = max(core.clauses, key=lambda c: sum(rarity(t) for t in claim.terms & c.terms))
     if why := _polarity(claim, sents, found):
         return Verdict(REJECT, start, end, cov, why)
+    # Figures stand in the sentence that says the claim: "13개 기관과 18개 기업이 참여했다" must not join
+    # the 13 of one sentence to the 18 (prize winners) of the next.
+    if len(sents) > 1 and any(not any(v.same(w) for w in core.values) for v in claim.values):
+        return Verdict(REJECT, start, end, cov, "the figure belongs to another statement of the passage")
     if len(claim.values) == 1 and not any(claim.values[0].same(v) for v in best.values):
         v = claim.values[0]
         if any(w.unit == v.unit and not w.same(v) for w in best.values):  # "2개 기업이 혁신상을" for 18
@@ -210,12 +187,23 @@ def _window(claim: Clause, frags: list[str], sents: list[Sentence], rarity: Rari
             continue
         if other := sorted(best.actors - {subject}) or sorted(best.subjects - _PRONOUNS):
             return Verdict(REJECT, start, end, cov, f"the passage says this of {other[0].replace('|', ' ')}")
-        own = own and _has_name(subject, named)
-    preds_ok = all(p in _LIGHT or _found(p, terms, csq, ()) for p in claim.preds)
+        carried = carried_actor(sents[0].clauses, core.clauses[: at + 1]) if len(sents) > 1 and core is sents[-1] else ""
+        if carried and not _same_subject(subject, carried):  # "장 회장이 묻자 오 시장은 …. 이어 …할 계획이다"
+            return Verdict(REJECT, start, end, cov, f"the passage says this of {carried.replace('|', ' ')}")
+        own = own and has_name(subject, named)
+    held = {p for p in claim.preds if _found(p, terms, csq, ())}
+    if turned := [p for p in claim.preds - held if OPPOSITE.get(p, set()) & terms]:
+        return Verdict(REJECT, start, end, cov, f"the passage says the opposite of {turned[0]}")
+    # A light verb or a generic noun may differ once the rest holds (see lexicon.py); never a negated one.
+    loose = {p for p in claim.preds - held if p in LIGHT} | {n for n in claim.nouns - found if n in GENERIC}
+    loose -= claim.negs
+    preds_ok = all(p in held or p in loose for p in claim.preds)
+    nouns_ok = all(n in found or n in loose for n in claim.nouns)
+    anchors = len(claim.nouns & found - loose) + len(claim.values)
+    held_cov = rarity.coverage(claim.terms - loose, found) if loose else cov
     score = cov - 0.01 * (len(sents) - 1)
-    nouns_ok = all(n in found for n in claim.nouns)
-    if cov >= ACCEPT_COVERAGE and preds_ok and nouns_ok and own:
-        return Verdict(ACCEPT, start, end, score)
+    if held_cov >= ACCEPT_COVERAGE and preds_ok and nouns_ok and own and (not loose or anchors >= 2):
+        return Verdict(ACCEPT, start, end, max(score, held_cov - 0.01 * len(sents)))
     if cov >= GREY_COVERAGE:
         why = ("predicate differs" if not preds_ok else "subject not named" if not own else
                "a noun differs" if not nouns_ok else "low overlap")

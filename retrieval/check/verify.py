@@ -19,8 +19,9 @@ from ..models import Citation, Passage
 from .citations import CitationBook
 from .claims import Clause, clauses
 from .entail import Entailment, Item, decide
-from .support import ACCEPT, GREY, Rarity, Verdict, fragments, judge, passage_index, squash
+from .support import Rarity, fragments, judge, passage_index, squash
 from .text import ABSENT, LABEL, MARK, after_absence, leaked, marker_numbers, plain, sentences, squashed_prompts
+from .verdict import ACCEPT, GREY, Verdict
 
 @dataclass
 class Checked:

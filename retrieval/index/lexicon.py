@@ -23,6 +23,7 @@ import numpy as np
 from .lexical import BM25, EMPTY
 
 MAX_PARTS = 16
+ADD_BATCH = 500  # articles (or terms) written per turn of the connection's lock
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (key TEXT PRIMARY KEY, first_row INTEGER NOT NULL,
@@ -41,7 +42,8 @@ class Lexicon:
             directory.mkdir(parents=True, exist_ok=True)
         path = str(directory / "lexicon.sqlite3") if directory is not None else ":memory:"
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=60)
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # the connection: one statement (or a short batch) at a time
+        self._writer = threading.Lock()  # one write transaction at a time in this process
         with self._lock:
             if directory is not None:
                 self._db.execute("PRAGMA journal_mode=WAL")
@@ -54,34 +56,53 @@ class Lexicon:
         return [k for k in dict.fromkeys(keys) if k not in have]
 
     def add(self, articles: Sequence[tuple[str, list[str], list[list[str]]]]) -> None:
-        """Cache articles given as (key, chunk ids, terms of each chunk); keys already here are skipped."""
+        """Cache articles given as (key, chunk ids, terms of each chunk); keys already here are skipped.
+
+        One transaction, but the connection's lock is taken per batch: a question reading postings gets
+        its turn in between (a 10,000-article upload held it for 21 s on a loaded machine, and every
+        question waited). What it reads meanwhile is unchanged for it: rows not yet in any version are
+        outside every view."""
         if not articles:
             return
-        with self._lock:
+        with self._writer:
             db = self._db
-            db.execute("BEGIN IMMEDIATE")
+            with self._lock:
+                db.execute("BEGIN IMMEDIATE")
             try:
-                have = {k for (k,) in db.execute("SELECT key FROM articles")}
-                row = first = (db.execute("SELECT value FROM counter WHERE name='rows'").fetchone() or (0,))[0]
+                with self._lock:
+                    have = {k for (k,) in db.execute("SELECT key FROM articles")}
+                    row = first = (db.execute("SELECT value FROM counter WHERE name='rows'").fetchone() or (0,))[0]
+                # Rows and postings are plain Python: built without the lock (no other writer can run).
                 postings: dict[str, list[int]] = defaultdict(list)
+                entries: list[tuple[str, int, int, bytes, str]] = []
                 for key, chunk_ids, chunk_terms in articles:
                     if key in have:
                         continue
                     have.add(key)
                     lengths = np.asarray([len(t) for t in chunk_terms], dtype=np.int32)
-                    db.execute("INSERT INTO articles VALUES (?, ?, ?, ?, ?)",
-                               (key, row, len(chunk_ids), lengths.tobytes(), "\n".join(chunk_ids)))
+                    entries.append((key, row, len(chunk_ids), lengths.tobytes(), "\n".join(chunk_ids)))
                     for i, doc in enumerate(chunk_terms):
                         for term, tf in Counter(doc).items():
                             postings[term] += (row + i, tf)
                     row += len(chunk_ids)
-                db.execute("INSERT OR REPLACE INTO counter VALUES ('rows', ?)", (row,))
-                db.executemany("INSERT INTO postings VALUES (?, ?, ?)",
-                               [(t, first, np.asarray(p, dtype=np.int32).tobytes()) for t, p in postings.items()])
-                self._merge(list(postings))
-                db.execute("COMMIT")
+                for start in range(0, len(entries), ADD_BATCH):
+                    with self._lock:
+                        db.executemany("INSERT INTO articles VALUES (?, ?, ?, ?, ?)", entries[start:start + ADD_BATCH])
+                rows = [(t, first, np.asarray(p, dtype=np.int32).tobytes()) for t, p in postings.items()]
+                with self._lock:
+                    db.execute("INSERT OR REPLACE INTO counter VALUES ('rows', ?)", (row,))
+                for start in range(0, len(rows), ADD_BATCH):
+                    with self._lock:
+                        db.executemany("INSERT INTO postings VALUES (?, ?, ?)", rows[start:start + ADD_BATCH])
+                terms = list(postings)
+                for start in range(0, len(terms), ADD_BATCH):
+                    with self._lock:
+                        self._merge(terms[start:start + ADD_BATCH])
+                with self._lock:
+                    db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                with self._lock:
+                    db.execute("ROLLBACK")
                 raise
 
     def _merge(self, touched: list[str]) -> None:
@@ -108,7 +129,7 @@ class Lexicon:
 
     def prune(self, keys: Iterable[str]) -> None:
         """Forget articles no version needs; their postings go at the next merge of each term."""
-        with self._lock:
+        with self._writer, self._lock:
             self._db.executemany("DELETE FROM articles WHERE key=?", [(k,) for k in keys])
 
     def view(self, keys: Sequence[str]) -> LexicalView:

@@ -21,6 +21,14 @@ from .client import META, SERVER_CONNECT_TIMEOUT, SERVER_TIMEOUT, ChromaCalls, R
 from .manifest import Entry, Manifest
 
 PREFIX = "articlebot-v"
+# Records per upsert or delete. Chroma's local client holds the GIL for a whole call (about 2 ms a
+# record on a loaded 2-core machine), and its maximum batch (5,461) froze every question and the bot's
+# event loop for 11 s per call of a 5 MB upload's write; a few hundred keep each freeze short, at a
+# small cost in total write time. Between calls the writer pauses briefly (WRITE_PAUSE): a thread that
+# gives up the GIL and takes it straight back leaves a waiting question one bytecode slice, and a
+# question makes several store calls, so with 500-record calls one still waited 12 s in a write.
+WRITE_BATCH = 500
+WRITE_PAUSE = 0.01
 
 
 class VectorStore(ChromaCalls):
@@ -76,8 +84,10 @@ class VectorStore(ChromaCalls):
                 raise StoreUnavailable("could not find a free version name in the vector store")
             if fresh.ids:
                 col = self._chunks(client, collection, create=True)
-                step = client.get_max_batch_size()
+                step = min(WRITE_BATCH, client.get_max_batch_size())
                 for i in range(0, len(fresh.ids), step):
+                    if i:
+                        time.sleep(WRITE_PAUSE)  # questions' store calls get the interpreter in between
                     # upsert: a key names its content, so a chunk a crashed write left behind is the same.
                     col.upsert(ids=fresh.ids[i : i + step], documents=fresh.texts[i : i + step],
                                metadatas=fresh.metas[i : i + step], embeddings=vectors[i : i + step])
@@ -135,7 +145,7 @@ class VectorStore(ChromaCalls):
                 continue
             ids = [mf.record_id(k, i) for k, n in keys.items() for i in range(n)]
             col = self._chunks(client, cname)
-            step = client.get_max_batch_size()
+            step = min(WRITE_BATCH, client.get_max_batch_size())
             for i in range(0, len(ids), step):
                 col.delete(ids=ids[i : i + step])
         # Manifests last: a collection cut short by a crash is collected again at the next activation.

@@ -23,16 +23,13 @@ from ..index.snapshot import StoredSnapshot
 from ..index.store import Records, VectorStore
 from ..korean import squash, terms
 from ..models import Article, IngestReport
-from .worker import in_worker
+from .worker import sized
 from .chunking import chunk_article
 
 # progress(stage, done, total): "reading sources" (from the service), "embedding" while vectors are
 # computed (0/N first, while the model loads), "writing" at the end.
 ProgressFn = Callable[[str, int, int], None]
 SYNC_BATCH = 2000  # chunk records read at a time when the local lexicon catches up with a version
-# Text (characters) analysed right here; more goes to the worker process. A typical article or /add is
-# below it (no process start-up to pay); a big upload, a .jsonl batch or a reload is above it.
-IN_PROCESS_CHARS = 100_000
 
 
 def article_key(article: Article) -> str:
@@ -63,9 +60,7 @@ def _records_of_all(items: list[tuple[Article, str]]) -> list[Records]:
 def records_of(items: list[tuple[Article, str]]) -> list[Records]:
     """The records of (article, key) pairs; a large batch is analysed in the worker process (worker.py):
     Kiwi holds the GIL for each call, and minutes of it in a thread stalled every question (one waited 128 s)."""
-    if sum(len(article.text) for article, _ in items) < IN_PROCESS_CHARS:
-        return _records_of_all(items)
-    return in_worker(_records_of_all, items)
+    return sized(_records_of_all, items, sum(len(article.text) for article, _ in items))
 
 
 @dataclass

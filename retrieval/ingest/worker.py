@@ -19,6 +19,9 @@ from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# Text (characters) analysed right here; more goes to the worker process. A typical article or /add is
+# below it (no process start-up to pay); a big upload, a .jsonl batch or a reload is above it.
+IN_PROCESS_CHARS = 100_000
 _pool: ProcessPoolExecutor | None = None
 _lock = threading.Lock()
 
@@ -41,6 +44,11 @@ def in_worker(fn: Callable[..., T], *args: Any) -> T:
         with _lock:
             _pool = None
         return fn(*args)
+
+
+def sized(fn: Callable[[Any], T], arg: Any, chars: int) -> T:
+    """`fn(arg)` right here for under IN_PROCESS_CHARS characters of text, else in the worker process."""
+    return fn(arg) if chars < IN_PROCESS_CHARS else in_worker(fn, arg)
 
 
 def shutdown() -> None:

@@ -1,0 +1,68 @@
+"""Names and numbers a question shares with a sentence, across scripts.
+
+A question in English about a Korean article shares no words with it, but it shares its anchors: numbers
+as digits, and names romanized ("Geochang" for 거창, "Jeju" for 제주). Korean questions name things in
+Hangul and are matched as written. The fitted model sees one feature either way: the share of the
+question's anchors the sentence holds, so a model fitted on Korean questions reads it the same for others.
+"""
+
+from __future__ import annotations
+
+import re
+from difflib import SequenceMatcher
+from functools import lru_cache
+
+from anyascii import anyascii
+
+from ..korean import normalize
+
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+# Two romanizations of one name differ in a letter or two ("Seongsan"/"SeongSan", "Gyeongnam"/"GyeongNam-do");
+# a transliteration library gives one spelling, so near matches count (difflib: no dependency to add).
+NEAR = 0.8
+
+
+def anchors(question_tokens, hangul: bool, stop: frozenset[str]) -> list[str]:
+    """The question's names and numbers (lower case): proper nouns and digits in Korean; in other languages,
+    capitalized words other than the first and digits. `question_tokens` are Kiwi tokens of the question."""
+    out: list[str] = []
+    for i, t in enumerate(question_tokens):
+        form = t.form
+        if t.tag == "SN":
+            out.append(_number(form))
+        elif hangul and t.tag == "NNP":
+            out.append(form.lower())
+        elif not hangul and t.tag == "SL" and i > 0 and form[:1].isupper() and form.lower() not in stop:
+            out.append(form.lower())
+    return list(dict.fromkeys(a for a in out if a))
+
+
+def _number(text: str) -> str:
+    return text.replace(",", "")
+
+
+@lru_cache(maxsize=65536)
+def romanized(name: str) -> str:
+    return anyascii(normalize(name)).lower().replace(" ", "")
+
+
+def _near(a: str, b: str) -> bool:
+    if a == b or (len(a) >= 4 and len(b) >= 4 and (a.startswith(b) or b.startswith(a))):
+        return True
+    return SequenceMatcher(None, a, b).ratio() >= NEAR
+
+
+def holds(anchor: str, terms: frozenset[str], squashed: str, proper: tuple[str, ...]) -> bool:
+    """Is the anchor in the sentence: as written, as a number, or (Latin letters) as a romanized name?"""
+    if anchor[:1].isdigit():  # whole numbers only: 24 is not in 246
+        return re.search(rf"(?<![\d.]){re.escape(anchor)}(?![\d])", _number(squashed)) is not None
+    if anchor in terms or (len(anchor) >= 2 and anchor in squashed):
+        return True
+    return anchor.isascii() and any(_near(anchor, romanized(p)) for p in proper)
+
+
+def share(anchors_: list[str], terms: frozenset[str], squashed: str, proper: tuple[str, ...]) -> float:
+    """The share of the question's anchors the sentence holds (0 when the question names none)."""
+    if not anchors_:
+        return 0.0
+    return sum(holds(a, terms, squashed, proper) for a in anchors_) / len(anchors_)
