@@ -5,7 +5,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test bench bench-load bench-verify bench-answers fit-answerer bench-scale eval sync env-example clean
+.PHONY: run test bench bench-load bench-verify bench-answers fit-answerer bench-scale bench-start eval sync env-example clean
 
 run: $(VENV)/.synced
 	@$(VENV)/bin/articlebot run
@@ -35,6 +35,10 @@ fit-answerer: $(VENV)/.synced
 bench-scale: $(VENV)/.synced
 	$(VENV)/bin/python bench/scale.py $(SCALE_ARGS)
 
+# `articlebot articles`, `search` and `ask` as whole processes on the default article, beside a baseline commit.
+bench-start: $(VENV)/.synced
+	$(VENV)/bin/python bench/start.py $(START_ARGS)
+
 # The seed dev sets ship in eval/ (format: eval/README.md); EVAL="a.jsonl b.jsonl" scores other files.
 EVAL ?= eval/seed_article_dev.jsonl eval/seed_followups_dev.jsonl
 eval: $(VENV)/.synced
@@ -48,8 +52,11 @@ $(UV):
 	@$(TOOLS)/bin/pip install -q uv==$(UV_VERSION) >&2
 
 # The Dockerfile runs `make sync SYNC_ARGS=--no-dev`: the image is built by the same command as CI's venv.
+# Bytecode is compiled here, as the image does (UV_COMPILE_BYTECODE): without it a shell that sets
+# PYTHONDONTWRITEBYTECODE compiles chromadb, numpy, pydantic... from source at every command (about 1 s).
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	@$(UV) sync --locked --quiet $(SYNC_ARGS) >&2
+	@$(UV) sync --locked --quiet --compile-bytecode $(SYNC_ARGS) >&2
+	@$(VENV)/bin/python -m compileall -q articlebot bot retrieval >&2
 	@touch $@
 
 # .env.example lists every setting; it is generated from articlebot/settings.py (a test checks it).

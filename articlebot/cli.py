@@ -47,7 +47,9 @@ def _settings() -> Settings:
     return load_settings()
 
 
-def _service(settings: Settings | None = None):
+def _service(settings: Settings | None = None, *, warm_up: str | None = None):
+    """The opened service; with `warm_up` (the first question, or ""), the embedder and the vector index
+    start loading in the background, and embedding that question, while the question itself loads Kiwi."""
     from .compose import build_service
 
     settings = settings or _settings()
@@ -57,6 +59,8 @@ def _service(settings: Settings | None = None):
     if report is not None:  # first use of this data dir: say where it is
         where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else settings.data_dir
         typer.echo(f"Indexed into {where}: {report.summary()}", err=True)
+    if warm_up is not None:
+        service.searcher.warm_up(service.snapshot(), warm_up)
     return service
 
 
@@ -103,7 +107,7 @@ def chat(article: ArticleOpt = None) -> None:
     from .terminal import chat as run_chat
 
     settings = _settings()
-    service = _service(settings)
+    service = _service(settings, warm_up="")
     service.require_article(article)  # an unknown id fails before the first question, not on each
     typer.echo("loading models…", err=True)
     service.search("warm-up", 1)  # the embedder, Kiwi and BM25 load now, not during the first question
@@ -162,7 +166,7 @@ def search(
     """Hybrid search over the index (dense + BM25): ranked passages, a table (tab-separated when piped)."""
     if not jsonl and not query:
         raise typer.BadParameter("give a QUERY, or --jsonl with queries on stdin")
-    service = _service()
+    service = _service(warm_up=query or "")
 
     def results(q: str, n: int) -> dict:
         if isinstance(n, bool) or not 1 <= n <= 100:
@@ -202,7 +206,7 @@ def ask(
     if not jsonl and not question:
         raise typer.BadParameter("give a QUESTION, or --jsonl with questions on stdin")
     settings = _settings()
-    service = _service(settings)
+    service = _service(settings, warm_up=question or "")
     service.require_article(article)
     answerer = partial(build_answerer(settings, service).ask, article_id=article)
     if jsonl:
@@ -236,7 +240,7 @@ def evaluate(
 
     settings = _settings()
     rows = read_jsonl(files)
-    service = _service(settings)
+    service = _service(settings, warm_up="")
     ask, total, asked = build_answerer(settings, service).ask, sum(len(r.get("turns") or [r]) for r in rows), 0
     with _progress() as progress:
 

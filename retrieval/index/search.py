@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+
 import numpy as np
 
 from ..korean import terms
@@ -11,6 +14,7 @@ from .snapshot import Snapshot, StoredSnapshot
 from .store import VectorStore
 
 AnySnapshot = Snapshot | StoredSnapshot
+_log = logging.getLogger(__name__)
 
 # Fusion, measured on KorQuAD 1.0 dev with bench/korquad.py (first 1000 questions; 1000-1999 held out;
 # R@1/R@5): dense alone .823/.974, BM25 alone .935/.990, RRF(k=60) .903/.987, the earlier min-max sum with
@@ -86,6 +90,28 @@ class HybridSearcher:
             if len(rows) >= want or len(hits) < n:
                 return rows[:want]
             n *= 4
+
+    def warm_up(self, snap: AnySnapshot, query: str = "warm-up") -> threading.Thread:
+        """Load the embedder and `snap`'s vector index in a background thread, returned started; `query` is
+        embedded (a first question's: the embedder keeps it, so the question does not embed it again).
+
+        A first question loads Kiwi, the embedder's model and the chunk collection's vector index. Kiwi holds
+        the GIL while it loads (about 2 s), but the E5 engine (ctypes) and Chroma's Rust core release it, so
+        these two load on the other core meanwhile instead of after. A daemon thread: a command that ends
+        first does not wait for it. A failure is left to the question, which does the same work and says so.
+        """
+
+        def run() -> None:
+            try:
+                vector = self.embedder.embed_query(query.strip() or "warm-up")
+                if len(snap):
+                    self.store.query(snap.chunks, vector, 1)
+            except Exception:  # noqa: BLE001 - the question repeats this and reports what went wrong
+                _log.debug("warm-up failed", exc_info=True)
+
+        thread = threading.Thread(target=run, name="articlebot-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     def search(self, snap: AnySnapshot, query: str, k: int = 5, extra_terms: list[str] | None = None,
                article_id: str | None = None) -> list[Passage]:
