@@ -35,7 +35,7 @@ DENSE_FEATURES = ("dense_z", "dense_gap", "passage_score", "passage_rank", "kind
 # the noun the question word asks about (the asked thing is missing) and the rest (often only the reader's
 # own wording: on a few news articles most words of a reworded question are unmentioned).
 DECISION_FEATURES = ("top", "margin", "top_nouns", "best_nouns", "top_dense_z", "peak", "unmentioned", "q_terms",
-                     "top_names", "top_focus", "focus_asked", "focus_unmentioned", "names_unmentioned", "top_dense")
+                     "top_names", "top_focus", "focus_asked", "focus_unmentioned", "names_unmentioned")
 DENSE_DECISION_FEATURES = ("top", "margin", "top_dense_z", "peak", "top_names", "names_asked")
 
 
@@ -177,7 +177,6 @@ def decision_features(asked: dict[str, float], ranked: list[Candidate]) -> dict[
         "top_nouns": top.features["nouns"] + 0.5 * top.features["nouns_near"],
         "best_nouns": max(c.features["nouns"] for c in ranked),
         "top_dense_z": top.features["dense_z"],
-        "top_dense": top.features["dense"],
         "top_names": top.features["names"],
         "names_asked": top.features["names_asked"],
         "top_focus": top.features["focus"],
