@@ -91,7 +91,10 @@ class ExtractiveAnswerer:
         best = ranked[0]
         chosen = [best]
         p_best = _sigmoid(best.logit)
-        second = next((c for c in ranked[1:3] if _sigmoid(c.logit) >= SECOND_RATIO * p_best), None)
+        # The second sentence backs the first, so it comes from the same article: an answer to one question
+        # that quotes two articles on close topics (two cities' halls at one fair) mixes up their facts.
+        second = next((c for c in ranked[1:3] if _sigmoid(c.logit) >= SECOND_RATIO * p_best
+                       and c.passage.article_id == best.passage.article_id), None)
         if second is not None:
             chosen.append(second)
         if q.kind is Kind.PERSON:
