@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 
 from .answer.extractive import ExtractiveAnswerer
-from .answer.followup import carried_chunk_ids, condense
+from .answer.followup import Condensed, carried_chunk_ids, condense
 from .answer.intent import is_summary_request, summary_topic
 from .answer.sentences import SentenceIndex
 from .answer.summary import summarize
@@ -116,6 +116,11 @@ class ArticleService:
                  thread: str | None = None) -> tuple[str, list[str], list[Passage], dict]:
         """(standalone question, borrowed terms, passages, timings) for a question in a conversation; with
         `article_id`, every passage (carried ones too) comes from it; `thread`'s (answer/thread.py) rank first."""
+        cond, passages, timings = self._retrieve(question, history, article_id, thread)
+        return cond.standalone, cond.context_terms, passages, timings
+
+    def _retrieve(self, question: str, history: Sequence[Turn], article_id: str | None,
+                  thread: str | None) -> tuple[Condensed, list[Passage], dict]:
         question = validate_question(question)
         t0 = time.perf_counter()
         cond = condense(question, list(history), follow_up=thread is not None)
@@ -124,7 +129,7 @@ class ArticleService:
         found = partial(self.searcher.search, snap, cond.standalone, self.top_k, cond.context_terms)
         passages = found(article_id) if thread in (None, article_id) else thread_first(found(thread), found(None))
         passages = self._carry(snap, passages, cond.carried_chunk_ids, article_id)
-        return cond.standalone, cond.context_terms, passages, {"retrieve": (time.perf_counter() - t0) * 1000}
+        return cond, passages, {"retrieve": (time.perf_counter() - t0) * 1000}
 
     def with_carried(self, passages: list[Passage], history: Sequence[Turn],
                      article_id: str | None = None) -> list[Passage]:
@@ -150,7 +155,8 @@ class ArticleService:
 
     def _ask(self, question: str, history: Sequence[Turn], article_id: str | None, t0: float,
              thread: str | None = None) -> Answer:
-        standalone, context, passages, timings = self.retrieve(question, history, article_id, thread=thread)
+        cond, passages, timings = self._retrieve(question, history, article_id, thread)
+        standalone = cond.standalone
         t1 = time.perf_counter()
         summary = self.summary_passages(question, history, article_id or thread)
         answer = None
@@ -158,9 +164,12 @@ class ArticleService:
             table = self.sentences.table_for([p.text for p in summary[0]])
             answer = summarize(question.strip(), standalone, summary[0], table, summary[1])
         if answer is None:
+            # A borrowed topic is what the conversation's whole article is about; a borrowed referent ("그
+            # 교수" → 오병하) is one name that only some of its sentences hold.
+            topic = None if cond.referent or not cond.context_terms else thread
             qvec = self.embedder.embed_query(standalone)
-            answer = self.extractive.answer(question.strip(), standalone, context, qvec, passages, self._stats,
-                                            follow_up=thread is not None)
+            answer = self.extractive.answer(question.strip(), standalone, cond.context_terms, qvec, passages,
+                                            self._stats, follow_up=thread is not None, topic_article=topic)
         answer.passages = passages
         answer.timings_ms = {**timings, "answer": (time.perf_counter() - t1) * 1000,
                              "total": (time.perf_counter() - t0) * 1000}

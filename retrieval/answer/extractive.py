@@ -57,9 +57,10 @@ class ExtractiveAnswerer:
         return self._model
 
     def rank(self, q: Question, query_vec: np.ndarray, passages: list[Passage],
-             stats: CorpusStats) -> list[Candidate]:
-        """Candidate sentences, best first, each with the model's logit."""
-        cands = candidates(q, query_vec, passages, self.sentences.table_for([p.text for p in passages]), stats)
+             stats: CorpusStats, topic: tuple[str, list[str]] | None = None) -> list[Candidate]:
+        """Candidate sentences, best first, each with the model's logit; `topic`: see `candidates`."""
+        cands = candidates(q, query_vec, passages, self.sentences.table_for([p.text for p in passages]), stats,
+                           topic)
         if cands:
             model = self.model.sentence if q.hangul else self.model.dense_sentence
             for c, z in zip(cands, model.logits([c.features for c in cands])):
@@ -74,14 +75,19 @@ class ExtractiveAnswerer:
         return float(model.logits([row])[0]) - model.threshold
 
     def answer(self, question: str, standalone: str, context: list[str], query_vec: np.ndarray,
-               passages: list[Passage], stats: CorpusStats, *, follow_up: bool = False) -> Answer:
-        """`follow_up`: the question continues the conversation (answer/thread.py)."""
+               passages: list[Passage], stats: CorpusStats, *, follow_up: bool = False,
+               topic_article: str | None = None) -> Answer:
+        """`follow_up`: the question continues the conversation (answer/thread.py); `topic_article`: the
+        conversation's article, when `context` is the topic it is about."""
         q = analyze(question)
+        topic = None
         if context and (follow_up or len(q.nouns) <= 1):
             # A follow-up ("어디서 열려?", "하루 운영 시간은?") is judged with the topic it borrowed, as the
             # standalone question it stands for: the model was fitted on questions that name their topic.
-            q.nouns = list(dict.fromkeys(q.nouns + [t for t in context if t not in q.others]))
-        ranked = self.rank(q, query_vec, passages, stats)
+            borrowed = [t for t in context if t not in q.others]
+            q.nouns = list(dict.fromkeys(q.nouns + borrowed))
+            topic = (topic_article, borrowed) if topic_article else None
+        ranked = self.rank(q, query_vec, passages, stats, topic)
         if not ranked or self.confidence(q, ranked, stats) < 0:
             return Answer(question, standalone, NOT_IN_ARTICLE[lang_of(question)], False, "extractive")
         return self.compose(question, standalone, q, ranked)

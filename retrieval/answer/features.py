@@ -81,6 +81,11 @@ class _Found:
         self.words = list(dict.fromkeys(words))
         self.idf = {w: stats.idf(w) for w in self.words}
         self._seen: dict[int, frozenset[str]] = {}
+        self._given: dict[int, frozenset[str]] = {}
+
+    def grant(self, s: SentenceInfo, words: frozenset[str]) -> None:
+        """Count `words` as held by `s` whatever it says."""
+        self._given[id(s)] = words
 
     def of(self, s: SentenceInfo) -> frozenset[str]:
         key = id(s)
@@ -94,19 +99,27 @@ class _Found:
         total = sum(self.idf[w] for w in words)
         if not total:
             return 0.0
-        held = frozenset().union(*(self.of(s) for s in where))
+        held = frozenset().union(*(self.of(s) | self._given.get(id(s), frozenset()) for s in where))
         return sum(self.idf[w] for w in words if w in held) / total
 
 
 def candidates(q: Question, qvec: np.ndarray, passages: list[Passage], index: SentenceTable,
-               stats: CorpusStats) -> list[Candidate]:
-    """Every distinct sentence (two content terms or more) of the passages, with its features."""
+               stats: CorpusStats, topic: tuple[str, list[str]] | None = None) -> list[Candidate]:
+    """Every distinct sentence (two content terms or more) of the passages, with its features.
+
+    `topic`: (article id, words) of a follow-up that borrowed its topic from the conversation. Every sentence
+    of that article counts as holding the topic's words: the article is about them, and a sentence answering
+    "하루 운영 시간은?" seldom repeats the beach's name, while the lead that introduced it holds every
+    borrowed word and would win on them alone."""
     out: list[Candidate] = []
+    topical: list[SentenceInfo] = []
     near: list[list[SentenceInfo]] = []
     whole: list[list[SentenceInfo]] = []
     seen: set[str] = set()
     for rank, p in enumerate(passages):
         sents = index.sentences(p.text)
+        if topic is not None and p.article_id == topic[0]:
+            topical += sents
         for i, s in enumerate(sents):
             text = p.text[s.start : s.end]
             if text in seen or len(s.terms) < 2:  # labels like "[기자]" answer nothing
@@ -121,6 +134,8 @@ def candidates(q: Question, qvec: np.ndarray, passages: list[Passage], index: Se
     mean, std, best = float(sims.mean()), float(sims.std()) or 1.0, float(sims.max())
     q_terms = q.all_terms
     found = _Found(q_terms + q.type_words + q.focus, stats)
+    for s in topical:
+        found.grant(s, frozenset(topic[1]) if topic else frozenset())
     for c, sim, nb, allp in zip(out, sims, near, whole):
         f = c.features
         f["nouns"] = found.share(q.nouns, [c.info])

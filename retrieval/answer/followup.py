@@ -32,6 +32,8 @@ class Condensed:
     standalone: str
     context_terms: list[str] = field(default_factory=list)
     carried_chunk_ids: list[str] = field(default_factory=list)
+    # The borrowed terms are the one thing the last answer named ("그 교수는…" → 오병하), not the topic.
+    referent: bool = False
 
 
 # An offline answer's short answer and quotes: `7월 5일 — “…” [1] “…” [2]`.
@@ -127,4 +129,4 @@ def condense(question: str, history: list[Turn], *, follow_up: bool = False) -> 
     # A name is one term: Kiwi may split it out of its sentence ("최희철" → 최/희/철), and single syllables
     # would have the answerer look for 최, 희 and 철 anywhere.
     borrowed = [squash(named)] if named in topic else terms(prefix)
-    return Condensed(f"{prefix} — {question}", [t for t in borrowed if t not in asked], carried)
+    return Condensed(f"{prefix} — {question}", [t for t in borrowed if t not in asked], carried, named in topic)
