@@ -149,9 +149,19 @@ class ArticleService:
         """Answer from the articles (or the one article `article_id`) only, with citations; offline. A
         question that continues the conversation is first answered as one (answer/thread.py)."""
         t0 = time.perf_counter()
-        thread = (article_id or thread_article(self.snapshot(), question, history)) if history else None
+        thread = self.thread(question, history, article_id)
         answer = self._ask(question, history, article_id, t0, thread) if thread else None
         return answer if answer and answer.answerable else self._ask(question, history, article_id, t0)
+
+    def thread(self, question: str, history: Sequence[Turn], article_id: str | None = None) -> str | None:
+        """The article a question continuing the conversation is first answered from (answer/thread.py)."""
+        return (article_id or thread_article(self.snapshot(), question, history)) if history else None
+
+    def search_thread(self, query: str, thread: str | None, article_id: str | None = None) -> list[Passage]:
+        """`search`, with the conversation's article's passages first (all of them from `article_id`)."""
+        if thread in (None, article_id):
+            return self.search(query, article_id=article_id)
+        return thread_first(self.search(query, article_id=thread), self.search(query))
 
     def _ask(self, question: str, history: Sequence[Turn], article_id: str | None, t0: float,
              thread: str | None = None) -> Answer:

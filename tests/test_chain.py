@@ -193,6 +193,22 @@ def test_follow_up_is_rewritten_with_history_and_keeps_previous_sources(service,
     assert "rewrite" in ans.timings_ms and ans.usage["input_tokens"] > 0
 
 
+def test_a_follow_up_reads_the_article_being_discussed_first(tmp_path, embedder, fake_openai):
+    from conftest import DEFAULT_ID
+    from test_scope import two_articles  # Seoul's and Busan's CES halls: both tell how many firms won awards
+
+    svc, busan = two_articles(tmp_path, embedder)
+    first = svc.ask("서울관에 참여한 스타트업은 몇 개 기업인가?")
+    history = [Turn("user", first.question), Turn("assistant", first.answer, [c.chunk_id for c in first.citations])]
+    # A rewrite that does not restate the topic: searched over the whole index, Busan's sentence (in the
+    # question's own words) would come first.
+    fake_openai.reply("혁신상을 받은 기업은 몇 곳인가?", cite("18개 기업"))
+    ans = answerer(svc, fake_openai).ask("혁신상을 받은 기업은 몇 곳이야?", history)
+    assert ans.passages[0].article_id == DEFAULT_ID
+    assert {c.article_id for c in ans.citations} == {DEFAULT_ID} and "18" in ans.answer, ans.answer
+    assert busan in {p.article_id for p in ans.passages}  # the other article stays a candidate
+
+
 def test_rewrite_prompt_carries_article_dates_for_relative_dates(empty_service, fake_openai, tmp_path):
     src = tmp_path / "dated.jsonl"
     src.write_text(json.dumps({"id": "a1", "title": "시장 방문", "published": "2024-01-10",

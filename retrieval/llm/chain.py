@@ -131,13 +131,17 @@ class LLMAnswerer:
                                                                             prep.question))))
             prep.standalone = rewritten or prep.standalone
         t = time.perf_counter()
+        # A follow-up reads the article the conversation is on first, as offline (answer/thread.py): searched
+        # over the whole index, "하루 운영 시간은?" lands on whichever article uses its words most.
+        thread = self.service.thread(prep.question, history, prep.article_id)
         if not rewritten:
             # No history, or the rewrite was unusable: the core's own retrieval (with its offline condense).
-            prep.standalone, _, prep.passages, _ = self.service.retrieve(prep.question, history, prep.article_id)
+            prep.standalone, _, prep.passages, _ = self.service.retrieve(prep.question, history, prep.article_id,
+                                                                         thread=thread)
         else:
             prep.passages = self.service.with_carried(
-                self.service.search(prep.standalone, article_id=prep.article_id), history, prep.article_id)
-        summary = self.service.summary_passages(prep.question, history, prep.article_id)
+                self.service.search_thread(prep.standalone, thread, prep.article_id), history, prep.article_id)
+        summary = self.service.summary_passages(prep.question, history, prep.article_id or thread)
         if summary is not None:  # a summary reads the whole article in order, not the top-k chunks
             prep.passages = summary[0]
         prep.timings["retrieve"] = _ms(t)
