@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..index.lexical import idf
-from ..korean import squash
+from ..korean import squash, terms
 from ..models import Passage
 from . import names
 from .evidence import Kind, Question, contains, has_kind, is_statement
@@ -23,7 +23,7 @@ from .sentences import SentenceInfo, SentenceTable
 SENTENCE_FEATURES = (
     "nouns", "nouns_near", "others", "passage_terms", "compound", "typed", "dense", "dense_z", "dense_gap",
     "passage_score", "passage_rank", "kind_asked", "kind_ok", "statement", "length", "first", "lex_gap",
-    "names", "names_asked", "focus", "focus_asked",
+    "names", "names_asked", "focus", "focus_asked", "titled",
 )
 # Other languages share no words with a Korean article: only these speak for them.
 DENSE_FEATURES = ("dense_z", "dense_gap", "passage_score", "passage_rank", "kind_asked", "kind_ok", "statement",
@@ -35,7 +35,8 @@ DENSE_FEATURES = ("dense_z", "dense_gap", "passage_score", "passage_rank", "kind
 # the noun the question word asks about (the asked thing is missing) and the rest (often only the reader's
 # own wording: on a few news articles most words of a reworded question are unmentioned).
 DECISION_FEATURES = ("top", "margin", "top_nouns", "best_nouns", "top_dense_z", "peak", "unmentioned", "q_terms",
-                     "top_names", "top_focus", "focus_asked", "focus_unmentioned", "names_unmentioned")
+                     "top_names", "top_focus", "focus_asked", "focus_unmentioned", "names_unmentioned",
+                     "top_titled")
 DENSE_DECISION_FEATURES = ("top", "margin", "top_dense_z", "peak", "top_names", "names_asked")
 
 
@@ -82,6 +83,7 @@ class _Found:
         self.idf = {w: stats.idf(w) for w in self.words}
         self._seen: dict[int, frozenset[str]] = {}
         self._given: dict[int, frozenset[str]] = {}
+        self._titles: dict[str, frozenset[str]] = {}
 
     def grant(self, s: SentenceInfo, words: frozenset[str]) -> None:
         """Count `words` as held by `s` whatever it says."""
@@ -94,12 +96,20 @@ class _Found:
             found = self._seen[key] = frozenset(w for w in self.words if contains(w, s.terms, s.squashed))
         return found
 
-    def share(self, words: list[str], where: list[SentenceInfo]) -> float:
-        """Idf-weighted share of `words` found in any of the sentences `where`."""
+    def titled(self, title: str) -> frozenset[str]:
+        """The words a title holds."""
+        found = self._titles.get(title)
+        if found is None:
+            found = self._titles[title] = frozenset(w for w in self.words
+                                                    if contains(w, frozenset(terms(title)), squash(title)))
+        return found
+
+    def share(self, words: list[str], where: list[SentenceInfo], also: frozenset[str] = frozenset()) -> float:
+        """Idf-weighted share of `words` found in any of the sentences `where` (or in `also`)."""
         total = sum(self.idf[w] for w in words)
         if not total:
             return 0.0
-        held = frozenset().union(*(self.of(s) | self._given.get(id(s), frozenset()) for s in where))
+        held = also.union(*(self.of(s) | self._given.get(id(s), frozenset()) for s in where))
         return sum(self.idf[w] for w in words if w in held) / total
 
 
@@ -159,6 +169,9 @@ def candidates(q: Question, qvec: np.ndarray, passages: list[Passage], index: Se
         f["names_asked"] = float(bool(q.anchors))
         f["focus"] = found.share(q.focus, [c.info, *nb])
         f["focus_asked"] = float(bool(q.focus))
+        # The headline names what the whole article is about; its sentences seldom repeat it ("제주도 해수욕장
+        # 개장 계획" … "운영시간은 오전 10시부터…"), as a Wikipedia paragraph seldom repeats its title.
+        f["titled"] = found.share(q.nouns, [c.info], found.titled(c.passage.title))
     lex = [0.75 * c.features["nouns"] + 0.25 * c.features["others"] for c in out]
     top = max(lex)
     for c, x in zip(out, lex):
@@ -195,6 +208,7 @@ def decision_features(asked: dict[str, float], ranked: list[Candidate]) -> dict[
         "top_names": top.features["names"],
         "names_asked": top.features["names_asked"],
         "top_focus": top.features["focus"],
+        "top_titled": top.features["titled"],
         "focus_asked": top.features["focus_asked"],
         "peak": top.features["dense"] - float(np.mean([c.features["dense"] for c in ranked])),
         "passage_score": top.passage.score,

@@ -1,0 +1,55 @@
+"""Features of candidate sentences: what a sentence holds of the question, counting what its article's title
+and (in a conversation) its borrowed topic say for it."""
+
+from __future__ import annotations
+
+from conftest import make_service
+
+from retrieval.answer.evidence import analyze
+
+JEJU = ("제주도 해수욕장 개장 계획\n\n제주도내 해수욕장이 오는 27일부터 본격 개장된다. 이호테우해변이 가장 먼저 "
+        "개장한다. 운영시간은 오전 10시부터 오후 7시까지다.\n")
+
+
+def test_a_sentence_holds_what_its_articles_title_says(tmp_path, embedder):
+    src = tmp_path / "src" / "jeju.txt"
+    src.parent.mkdir(parents=True)
+    src.write_text(JEJU, encoding="utf-8")
+    svc = make_service(tmp_path / "data", embedder, [src])
+    svc.open()
+    question = "제주도 해수욕장의 운영시간은?"
+    ranked = svc.extractive.rank(analyze(question), embedder.embed_query(question), svc.search(question), svc._stats)
+    hours = next(c for c in ranked if c.text.startswith("운영시간은"))
+    # The sentence never says 제주도 or 해수욕장; the headline it sits under does.
+    assert hours.features["nouns"] < hours.features["titled"] == 1.0
+    # The lead says the title's words itself and not the asked ones: the title adds nothing to it.
+    lead = next(c for c in ranked if c.text.startswith("제주도내"))
+    assert lead.features["titled"] == lead.features["nouns"] < 1.0
+
+
+BEACHES = ("경남 해수욕장 순차 개장\n\n경남도는 오는 7월 5일 남해상주은모래비치 개장을 시작으로 도내 해수욕장 26곳을 "
+           "순차적으로 개장한다고 26일 밝혔다. 해수욕장은 8월 25일까지 매일 오전 9시∼오후 7시 사이 운영한다. "
+           "도는 개장 기간 안전요원을 배치한다.\n")
+
+
+def test_a_borrowed_topic_counts_as_held_by_every_sentence_of_the_conversations_article(tmp_path, embedder):
+    src = tmp_path / "src" / "beaches.txt"
+    src.parent.mkdir(parents=True)
+    src.write_text(BEACHES, encoding="utf-8")
+    svc = make_service(tmp_path / "data", embedder, [src])
+    svc.open()
+    q = analyze("하루 운영 시간은?")
+    q.nouns += ["남해상주은모래비치"]  # what "거기는 언제 문 열어?" borrowed from the conversation
+    passages = svc.search("남해상주은모래비치 하루 운영 시간은?")
+    qvec = embedder.embed_query("남해상주은모래비치 하루 운영 시간은?")
+
+    def nouns(topic) -> dict[str, float]:
+        ranked = svc.extractive.rank(q, qvec, passages, svc._stats, topic)
+        return {c.text[:6]: c.features["nouns"] for c in ranked}
+
+    plain, given = nouns(None), nouns(("beaches", ["남해상주은모래비치"]))
+    hours, lead = "해수욕장은 ", "경남도는 오"
+    # The sentence that answers never names the beach; the lead that introduced it does.
+    assert given[hours] > plain[hours] and given[lead] == plain[lead]
+    assert given[hours] > given[lead] >= plain[hours]
+    assert nouns(("another-article", ["남해상주은모래비치"])) == plain  # only the conversation's article
