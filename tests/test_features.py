@@ -11,12 +11,18 @@ JEJU = ("제주도 해수욕장 개장 계획\n\n제주도내 해수욕장이 �
         "개장한다. 운영시간은 오전 10시부터 오후 7시까지다.\n")
 
 
-def test_a_sentence_holds_what_its_articles_title_says(tmp_path, embedder):
-    src = tmp_path / "src" / "jeju.txt"
+def one_article(tmp_path, embedder, text: str):
+    """A service over one article (its first line is the title)."""
+    src = tmp_path / "src" / "article.txt"
     src.parent.mkdir(parents=True)
-    src.write_text(JEJU, encoding="utf-8")
+    src.write_text(text, encoding="utf-8")
     svc = make_service(tmp_path / "data", embedder, [src])
     svc.open()
+    return svc
+
+
+def test_a_sentence_holds_what_its_articles_title_says(tmp_path, embedder):
+    svc = one_article(tmp_path, embedder, JEJU)
     question = "제주도 해수욕장의 운영시간은?"
     ranked = svc.extractive.rank(analyze(question), embedder.embed_query(question), svc.search(question), svc._stats)
     hours = next(c for c in ranked if c.text.startswith("운영시간은"))
@@ -33,11 +39,7 @@ BEACHES = ("경남 해수욕장 순차 개장\n\n경남도는 오는 7월 5일 �
 
 
 def test_a_borrowed_topic_counts_as_held_by_every_sentence_of_the_conversations_article(tmp_path, embedder):
-    src = tmp_path / "src" / "beaches.txt"
-    src.parent.mkdir(parents=True)
-    src.write_text(BEACHES, encoding="utf-8")
-    svc = make_service(tmp_path / "data", embedder, [src])
-    svc.open()
+    svc = one_article(tmp_path, embedder, BEACHES)
     q = analyze("하루 운영 시간은?")
     q.nouns += ["남해상주은모래비치"]  # what "거기는 언제 문 열어?" borrowed from the conversation
     passages = svc.search("남해상주은모래비치 하루 운영 시간은?")
@@ -47,7 +49,7 @@ def test_a_borrowed_topic_counts_as_held_by_every_sentence_of_the_conversations_
         ranked = svc.extractive.rank(q, qvec, passages, svc._stats, topic)
         return {c.text[:6]: c.features["nouns"] for c in ranked}
 
-    plain, given = nouns(None), nouns(("beaches", ["남해상주은모래비치"]))
+    plain, given = nouns(None), nouns(("article", ["남해상주은모래비치"]))
     hours, lead = "해수욕장은 ", "경남도는 오"
     # The sentence that answers never names the beach; the lead that introduced it does.
     assert given[hours] > plain[hours] and given[lead] == plain[lead]
