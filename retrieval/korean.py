@@ -50,11 +50,26 @@ def en_stopwords() -> frozenset[str]:
 _SPACE = re.compile(r"\s+")
 
 
+# The options Kiwi is built with (its defaults); terms_id() names them with the versions.
+KIWI_OPTIONS: dict[str, bool] = {}
+
+
+@lru_cache(maxsize=1)
+def terms_id() -> str:
+    """What made the stored terms (chunk records, the lexicon): terms of another id are derived again from
+    the stored text, since a different Kiwi (version or options) splits some words differently."""
+    from importlib.metadata import version
+
+    options = ",".join(f"{k}={v}" for k, v in sorted(KIWI_OPTIONS.items()))
+    return f"kiwipiepy {version('kiwipiepy')} model {version('kiwipiepy_model')} {options}"
+
+
 class _Analyzer:
     """The Kiwi instance, loaded on first use (its bundled model, ~2 s), and the lock its calls take."""
 
-    def __init__(self) -> None:
+    def __init__(self, options: dict[str, bool] | None = None) -> None:
         self.lock = threading.RLock()
+        self.options = KIWI_OPTIONS if options is None else options
         self._kiwi = None
 
     def kiwi(self):
@@ -63,7 +78,7 @@ class _Analyzer:
                 if self._kiwi is None:
                     from kiwipiepy import Kiwi
 
-                    self._kiwi = Kiwi()
+                    self._kiwi = Kiwi(**self.options)
         return self._kiwi
 
 

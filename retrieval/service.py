@@ -23,6 +23,7 @@ from .index.store import VectorStore
 from .ingest import indexer
 from .ingest.sources import Loaded, is_url, load_source, parse_document
 from .ingest.upgrade import upgrade
+from .korean import terms_id
 from .models import Answer, ArticleInfo, IngestReport, Passage, Turn
 from .redact import redact_credentials
 
@@ -57,7 +58,7 @@ class ArticleService:
         self.default_sources = list(default_sources)
         self.top_k = top_k
         self.max_fetch_bytes = max_fetch_bytes
-        self.lexicon = Lexicon(store.cache_dir)
+        self.lexicon = Lexicon(store.cache_dir, terms_by=terms_id())
         self._snap: StoredSnapshot | None = None
         self._stats: IndexStats | None = None
         self._write = threading.RLock()
