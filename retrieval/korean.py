@@ -55,8 +55,13 @@ def en_stopwords() -> frozenset[str]:
 _SPACE = re.compile(r"\s+")
 
 
-# The options Kiwi is built with (its defaults); terms_id() names them with the versions.
-KIWI_OPTIONS: dict[str, bool] = {}
+# Kiwi without its multi-word dictionary (252,000 WikiData names written with spaces, such as "조지 워커 부시"):
+# loading and building it was most of Kiwi's start (load and first call 3.7 s with it, 1.4 s without, at
+# load 4.5 on 2 cores; GIL held throughout), paid by every `articlebot search` and `ask`. Without it such a
+# name is its words, which a question naming one of them matches too. bench/kiwi_dict.py measured it on all
+# KorQuAD dev questions (retrieval within noise; README, "Start-up under 2 s"); stored terms made with
+# another Kiwi are made again from their text (terms_id).
+KIWI_OPTIONS: dict[str, bool] = {"load_multi_dict": False}
 
 
 @lru_cache(maxsize=1)
@@ -70,7 +75,7 @@ def terms_id() -> str:
 
 
 class _Analyzer:
-    """The Kiwi instance, loaded on first use (its bundled model, ~2 s), and the lock its calls take."""
+    """The Kiwi instance, loaded on first use (its bundled model, ~1 s), and the lock its calls take."""
 
     def __init__(self, options: dict[str, bool] | None = None) -> None:
         self.lock = threading.RLock()
