@@ -46,8 +46,15 @@ def load_kiwi_beside() -> None:
     global _pool
     with _lock:
         if _pool is None and threading.active_count() == 1:
-            _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+            _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
+                                        initializer=_forget_pool)
     analyse_elsewhere(submit)
+
+
+def _forget_pool() -> None:
+    """In a forked worker: the pool it inherited is its parent's, never one to submit to."""
+    global _pool
+    _pool = None
 
 
 def submit(fn: Callable[..., T], *args: Any) -> Future[T]:
