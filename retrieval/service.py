@@ -16,14 +16,12 @@ from .answer.summary import summarize
 from .answer.thread import thread_article, thread_first
 from .errors import ArticleNotFound, InputError, SourceError, listed
 from .index.embeddings import Embedder
-from .index.lexicon import Lexicon
 from .index.search import HybridSearcher
 from .index.snapshot import IndexStats, StoredSnapshot
 from .index.store import VectorStore
 from .ingest import indexer
 from .ingest.sources import Loaded, is_url, load_source, parse_document
 from .ingest.upgrade import upgrade
-from .korean import terms_id
 from .models import Answer, ArticleInfo, IngestReport, Passage, Turn
 from .redact import redact_credentials
 
@@ -58,7 +56,7 @@ class ArticleService:
         self.default_sources = list(default_sources)
         self.top_k = top_k
         self.max_fetch_bytes = max_fetch_bytes
-        self.lexicon = Lexicon(store.cache_dir, terms_by=terms_id())
+        self.lexicon = indexer.open_lexicon(store.cache_dir)
         self._snap: StoredSnapshot | None = None
         self._stats: IndexStats | None = None
         self._write = threading.RLock()

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -221,6 +222,11 @@ def _carried(store: VectorStore, current: StoredSnapshot, plan: Plan, fresh: Rec
 
 def _dim(vectors: dict[str, np.ndarray]) -> int:
     return len(next(iter(vectors.values()))) if vectors else 0
+
+
+def open_lexicon(directory: Path | None) -> Lexicon:
+    """The data dir's lexicon, holding this Kiwi's terms only (korean.terms_id; another's are dropped)."""
+    return Lexicon(directory, terms_by=terms_id())
 
 
 def cache_terms(lexicon: Lexicon, records: Records) -> None:
