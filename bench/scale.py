@@ -125,7 +125,7 @@ def build(data: Path, sources: Path, design: str) -> None:
         return
     from retrieval.index.manifest import Entry, record_id
     from retrieval.ingest.indexer import article_key, cache_terms
-    from retrieval.korean import squash
+    from retrieval.korean import squash, terms_id
 
     entries, recs = [], Records([], [], [])
     for art in load_synthetic(sources):
@@ -137,7 +137,8 @@ def build(data: Path, sources: Path, design: str) -> None:
             recs.texts.append(squash(text))
             recs.metas.append({"chunk_id": f"{art.id}#{pos}", "text": text, "article_id": art.id, "title": art.title,
                                "url": "", "published": "", "byline": "", "position": pos, "start": 0,
-                               "end": len(text), "chunks": len(chunks), "terms": text.rstrip(".")})
+                               "end": len(text), "chunks": len(chunks), "terms": text.rstrip("."),
+                               "terms_by": terms_id()})  # synthetic terms, taken as this Kiwi's
     cache_terms(svc.lexicon, recs)
     vectors = emb.embed_passages([m["text"] for m in recs.metas])
     svc.store.activate(svc.store.write_version(emb.id, entries, recs, vectors))

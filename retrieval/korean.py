@@ -7,11 +7,16 @@ the lock between them), and large indexing batches run in a worker process (inge
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from functools import lru_cache
+from typing import Any, NamedTuple
+
+log = logging.getLogger(__name__)
 
 # Characters of one line given to Kiwi at a time. Kiwi holds the GIL for a whole call (about 0.2 s per
 # 5,000 characters on a busy 2-core machine), stalling every other thread and the bot's event loop that
@@ -50,12 +55,33 @@ def en_stopwords() -> frozenset[str]:
 _SPACE = re.compile(r"\s+")
 
 
-class _Analyzer:
-    """The Kiwi instance, loaded on first use (its bundled model, ~2 s), and the lock its calls take."""
+# Kiwi without its multi-word dictionary (252,000 WikiData names written with spaces, such as "조지 워커 부시"):
+# loading and building it was most of Kiwi's start (load and first call 3.7 s with it, 1.4 s without, at
+# load 4.5 on 2 cores; GIL held throughout), paid by every `articlebot search` and `ask`. Without it such a
+# name is its words, which a question naming one of them matches too. bench/kiwi_dict.py measured it on all
+# KorQuAD dev questions (retrieval within noise; README, "Start-up under 2 s"); stored terms made with
+# another Kiwi are made again from their text (terms_id).
+KIWI_OPTIONS: dict[str, bool] = {"load_multi_dict": False}
 
-    def __init__(self) -> None:
+
+@lru_cache(maxsize=1)
+def terms_id() -> str:
+    """What made the stored terms (chunk records, the lexicon): terms of another id are derived again from
+    the stored text, since a different Kiwi (version or options) splits some words differently."""
+    from importlib.metadata import version
+
+    options = ",".join(f"{k}={v}" for k, v in sorted(KIWI_OPTIONS.items()))
+    return f"kiwipiepy {version('kiwipiepy')} model {version('kiwipiepy_model')} {options}"
+
+
+class _Analyzer:
+    """The Kiwi instance, loaded on first use (its bundled model, ~1 s), and the lock its calls take."""
+
+    def __init__(self, options: dict[str, bool] | None = None) -> None:
         self.lock = threading.RLock()
+        self.options = KIWI_OPTIONS if options is None else options
         self._kiwi = None
+        self.submit: Callable[..., Future] | None = None  # set by analyse_elsewhere
 
     def kiwi(self):
         if self._kiwi is None:
@@ -63,7 +89,7 @@ class _Analyzer:
                 if self._kiwi is None:
                     from kiwipiepy import Kiwi
 
-                    self._kiwi = Kiwi()
+                    self._kiwi = Kiwi(**self.options)
         return self._kiwi
 
 
@@ -89,8 +115,60 @@ def squash(text: str) -> str:
     return _SPACE.sub("", normalize(text).translate(_QUOTE_CHARS)).lower()
 
 
+class Token(NamedTuple):
+    """A Kiwi token as it comes back from another process: the fields this code reads of Kiwi's own."""
+
+    form: str
+    tag: str
+    start: int
+    len: int
+    lemma: str
+
+    @property
+    def end(self) -> int:
+        return self.start + self.len
+
+
+def analyse_elsewhere(submit: Callable[..., Future]) -> None:
+    """For a one-shot command (`articlebot search`, `ask`): Kiwi loads now in the process `submit` runs
+    work in, beside this one's start-up, and answers this process's Kiwi calls there.
+
+    Kiwi holds the GIL for the whole of its load (about 1 s), so in a thread it only takes turns with
+    the imports and the index opening; in another process it runs on the other core. A question's few
+    calls cost a fraction of a millisecond each to send. If that process fails, Kiwi loads here."""
+    try:
+        submit(_token_rows, "")  # the load starts now
+    except Exception as exc:  # noqa: BLE001 - no other process: Kiwi loads here when first needed
+        log.warning("Kiwi's process did not start (%s); Kiwi loads in this one", exc)
+        return
+    _KIWI.submit = submit
+
+
+def _run(fn: Callable[[str], Any], text: str) -> Any:
+    submit = _KIWI.submit
+    if submit is not None:
+        try:
+            return submit(fn, text).result()
+        except Exception as exc:  # noqa: BLE001 - any failure there: Kiwi loads in this process instead
+            log.warning("Kiwi's process failed (%s); loading Kiwi in this one", exc)
+            _KIWI.submit = None
+    return fn(text)
+
+
+def _token_rows(text: str) -> list[tuple[str, str, int, int, str]]:
+    with _KIWI.lock:
+        return [(t.form, t.tag, t.start, t.len, t.lemma) for t in _KIWI.kiwi().tokenize(text)]
+
+
+def _sentence_rows(piece: str) -> list[tuple[int, int]]:
+    with _KIWI.lock:
+        return [(s.start, s.end) for s in _KIWI.kiwi().split_into_sents(piece)]
+
+
 def tokens(text: str):
     """Kiwi tokens of `text` (already normalized if the caller wants that)."""
+    if _KIWI.submit is not None:
+        return [Token(*row) for row in _run(_token_rows, text)]
     with _KIWI.lock:
         return _KIWI.kiwi().tokenize(text)
 
@@ -141,9 +219,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         if line.strip():
             sents = []
             for offset, piece in _pieces(line):
-                if piece.strip():
-                    with _KIWI.lock:  # per piece: a question waiting for Kiwi gets a turn in between
-                        sents += [(offset + s.start, offset + s.end) for s in _KIWI.kiwi().split_into_sents(piece)]
+                if piece.strip():  # Kiwi's lock per piece: a question waiting for Kiwi gets a turn in between
+                    sents += [(offset + start, offset + end) for start, end in _run(_sentence_rows, piece)]
             for s_start, s_end in sents:
                 start, end = pos + s_start, pos + s_end
                 while start < end and text[start].isspace():

@@ -12,7 +12,6 @@ from .answer.sentences import SentenceIndex
 from .asking import MAX_QUESTION_CHARS, Questions, validate_question  # noqa: F401 (the service's API)
 from .errors import ArticleNotFound, SourceError, listed
 from .index.embeddings import Embedder
-from .index.lexicon import Lexicon
 from .index.search import HybridSearcher
 from .index.snapshot import IndexStats, StoredSnapshot
 from .index.store import VectorStore
@@ -41,7 +40,7 @@ class ArticleService(Questions):
         self.default_sources = list(default_sources)
         self.top_k = top_k
         self.max_fetch_bytes = max_fetch_bytes
-        self.lexicon = Lexicon(store.cache_dir)
+        self.lexicon = indexer.open_lexicon(store.cache_dir)
         self._snap: StoredSnapshot | None = None
         self._stats: IndexStats | None = None
         self._write = threading.RLock()

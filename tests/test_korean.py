@@ -80,3 +80,44 @@ def test_a_long_line_reaches_kiwi_in_bounded_pieces(monkeypatch):
     spans = sentence_spans(line)
     assert max(seen) <= korean.LINE_PIECE and len(seen) > 10
     assert spans and all(line[s:e].strip() == line[s:e] for s, e in spans)
+
+
+TEXT = "오세훈 서울시장이 라스베이거스에서 장재민 회장을 만났다. 서울관에는 81개 기업이 참여했다."
+
+
+def _seen(text: str) -> tuple[list[tuple], list[tuple[int, int]]]:
+    from retrieval import korean
+
+    return [(t.form, t.tag, t.start, t.len, t.end, t.lemma) for t in korean.tokens(text)], sentence_spans(text)
+
+
+def test_kiwi_in_the_worker_process_answers_as_kiwi_here(monkeypatch):
+    from retrieval import korean
+    from retrieval.ingest import worker
+
+    here = _seen(TEXT)
+    monkeypatch.setattr(korean._KIWI, "submit", None)
+    try:
+        worker.load_kiwi_beside()
+        assert korean._KIWI.submit is worker.submit
+        assert _seen(TEXT) == here
+    finally:
+        worker.shutdown()
+
+
+def test_a_failing_kiwi_process_means_kiwi_here(monkeypatch, caplog):
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from retrieval import korean
+
+    def broken(fn, *args):
+        future: Future = Future()
+        future.set_exception(BrokenProcessPool("the worker died"))
+        return future
+
+    here = _seen(TEXT)
+    monkeypatch.setattr(korean._KIWI, "submit", None)
+    korean.analyse_elsewhere(broken)
+    assert _seen(TEXT) == here
+    assert korean._KIWI.submit is None and "the worker died" in caplog.text

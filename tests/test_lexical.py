@@ -101,3 +101,13 @@ def test_a_big_add_lets_a_question_read_postings_between_its_batches(tmp_path, m
     assert seen == [(True, True)]
     assert before.scores(["서울"]).tolist() == Lexicon(tmp_path).view(["old"]).scores(["서울"]).tolist()
     assert not lex.missing([key for key, _, _ in articles])
+
+
+def test_a_lexicon_another_tokenizer_made_is_emptied_for_this_ones_terms(tmp_path):
+    Lexicon(tmp_path, terms_by="kiwi a").add([("k1", ["a#0"], [["서울", "코엑스"]])])
+    assert Lexicon(tmp_path, terms_by="kiwi a").missing(["k1"]) == []  # the same maker: kept
+    assert Lexicon(tmp_path).missing(["k1"]) == []  # no maker given (tools, tests): kept as it is
+    lex = Lexicon(tmp_path, terms_by="kiwi b")
+    assert lex.missing(["k1"]) == ["k1"] and len(lex.postings("서울")) == 0
+    lex.add([("k1", ["a#0"], [["서울"]])])
+    assert Lexicon(tmp_path, terms_by="kiwi b").view(["k1"]).df("서울") == 1

@@ -49,3 +49,43 @@ def test_an_old_index_is_upgraded_in_place_without_embedding(data_dir):
     service.remove("library")
     names = make_store(data_dir)._call(lambda c: {x if isinstance(x, str) else x.name for x in c.list_collections()})
     assert old not in names
+
+
+def test_terms_another_kiwi_made_are_made_again_from_the_stored_text_without_embedding(data_dir):
+    """A data dir whose chunk records and lexicon hold terms of another tokenizer (an older Kiwi, or other
+    options; records from before the stamp name none) is searched by this one's terms."""
+    from conftest import DEFAULT_ARTICLE
+
+    from retrieval.index.lexicon import Lexicon
+    from retrieval.korean import terms_id
+
+    first = make_service(data_dir, HashEmbedder(), [DEFAULT_ARTICLE])
+    first.open()
+    snap = first.snapshot()
+    chunk_ids = {e.key: first.lexicon.chunk_ids(e.key) for e in snap.entries}
+
+    def older_records(client):
+        col = client.get_collection(snap.chunks)
+        got = col.get(include=["documents", "metadatas", "embeddings"])
+        col.delete(ids=got["ids"])
+        metas = [{**{k: v for k, v in m.items() if k != "terms_by"}, "terms": "낡은 용어"} for m in got["metadatas"]]
+        col.add(ids=got["ids"], documents=got["documents"], metadatas=metas, embeddings=got["embeddings"])
+
+    make_store(data_dir)._call(older_records)
+    Lexicon(data_dir, terms_by="an older Kiwi").add([(k, ids, [["낡은", "용어"]] * len(ids))
+                                                    for k, ids in chunk_ids.items()])
+    embedder = HashEmbedder()
+    service = make_service(data_dir, embedder)
+    assert service.open() is None
+    assert len(service.lexicon.postings("낡은")) == 0 and len(service.lexicon.postings("서울관")) > 0
+    top = service.search("서울관에 참여한 스타트업은 몇 개인가", k=1)[0]
+    assert "서울관" in top.text
+    assert embedder.embedded == 0
+    # The stored chunks stay as written (written once); what is written from now on names its maker.
+    old = make_store(data_dir).get(snap.chunks, [rid for e in snap.entries for rid in e.record_ids()])
+    assert old and all("terms_by" not in g["metadata"] for g in old.values())
+    service.ingest_document("library.txt", ("한강 야간 도서관 개관\n\n" + " ".join(TEXTS[:2]) * 3).encode())
+    new = service.snapshot()
+    added = [e for e in new.entries if e.key not in chunk_ids]
+    got = make_store(data_dir).get(new.chunks, [rid for e in added for rid in e.record_ids()])
+    assert got and all(g["metadata"]["terms_by"] == terms_id() for g in got.values())

@@ -30,14 +30,18 @@ CREATE TABLE IF NOT EXISTS articles (key TEXT PRIMARY KEY, first_row INTEGER NOT
     chunks INTEGER NOT NULL, lengths BLOB NOT NULL, chunk_ids TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS postings (term TEXT NOT NULL, part INTEGER NOT NULL, data BLOB NOT NULL,
     PRIMARY KEY (term, part)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
 class Lexicon:
     """The SQLite file (or an in-memory database when no directory is given); safe across threads and
-    processes (SQLite's own locking; writes in one IMMEDIATE transaction)."""
+    processes (SQLite's own locking; writes in one IMMEDIATE transaction).
 
-    def __init__(self, directory: Path | None) -> None:
+    `terms_by` names the tokenizer whose terms are wanted (korean.terms_id()); a file holding another's
+    (or, written before the stamp, nobody's) is emptied, and `indexer.sync` fills it again from the stored chunks."""
+
+    def __init__(self, directory: Path | None, terms_by: str | None = None) -> None:
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
         path = str(directory / "lexicon.sqlite3") if directory is not None else ":memory:"
@@ -49,6 +53,28 @@ class Lexicon:
                 self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
+        if terms_by is not None and self._terms_by() != terms_by:
+            self._restamp(terms_by)
+
+    def _terms_by(self) -> str | None:
+        with self._lock:
+            got = self._db.execute("SELECT value FROM meta WHERE name='terms_by'").fetchone()
+        return got[0] if got else None
+
+    def _restamp(self, terms_by: str) -> None:
+        """Forget every article (their terms are another tokenizer's) and name the tokenizer from now on."""
+        with self._writer, self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if self._terms_by() != terms_by:  # unless another process just did it
+                    for table in ("articles", "postings", "counter"):
+                        db.execute(f"DELETE FROM {table}")
+                    db.execute("INSERT OR REPLACE INTO meta VALUES ('terms_by', ?)", (terms_by,))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
 
     def missing(self, keys: Iterable[str]) -> list[str]:
         with self._lock:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,7 @@ from ..index.lexicon import Lexicon
 from ..index.manifest import Entry, Manifest, chunk_collection, content_key, record_id
 from ..index.snapshot import StoredSnapshot
 from ..index.store import Records, VectorStore
-from ..korean import squash, terms
+from ..korean import squash, terms, terms_id
 from ..models import Article, IngestReport
 from .worker import sized
 from .chunking import chunk_article
@@ -46,11 +47,31 @@ def article_records(article: Article, key: str) -> Records:
             "url": article.url, "published": article.published, "byline": article.byline,
             "position": c.position, "start": c.start, "end": c.end, "chunks": len(chunks),
             # Stored so any client can build its lexicon without running Kiwi over the corpus again.
-            "terms": " ".join(terms(f"{article.title}\n{c.text}" if c.position == 0 else c.text)),
+            "terms": chunk_terms(article.title, c.text, c.position), "terms_by": terms_id(),
         })
     # The document is the squashed text: Chroma's full-text index then answers "does any chunk mention
     # this?" as the answerer means it (whitespace-insensitive); the passage text is in the metadata.
     return Records([record_id(key, i) for i in range(len(chunks))], [squash(c.text) for c in chunks], metas)
+
+
+def chunk_terms(title: str, text: str, position: int) -> str:
+    """A chunk's BM25 terms, space-separated; the first chunk of an article carries its title."""
+    return " ".join(terms(f"{title}\n{text}" if position == 0 else text))
+
+
+def _chunk_terms_of_all(chunks: list[tuple[str, str, int]]) -> list[str]:
+    return [chunk_terms(*c) for c in chunks]
+
+
+def current_terms(metas: list[dict[str, Any]]) -> None:
+    """Chunk records whose terms another tokenizer made (korean.terms_id; records from before the stamp name
+    none) get this one's, made again from their stored text, in place: nothing is embedded again."""
+    stale = [m for m in metas if m.get("terms_by") != terms_id() and "text" in m]
+    if stale:
+        chunks = [(str(m.get("title", "")), str(m["text"]), int(m.get("position", 1))) for m in stale]
+        made = sized(_chunk_terms_of_all, chunks, sum(len(text) for _, text, _ in chunks))
+        for m, t in zip(stale, made):
+            m["terms"], m["terms_by"] = t, terms_id()
 
 
 def _records_of_all(items: list[tuple[Article, str]]) -> list[Records]:
@@ -203,7 +224,13 @@ def _dim(vectors: dict[str, np.ndarray]) -> int:
     return len(next(iter(vectors.values()))) if vectors else 0
 
 
+def open_lexicon(directory: Path | None) -> Lexicon:
+    """The data dir's lexicon, holding this Kiwi's terms only (korean.terms_id; another's are dropped)."""
+    return Lexicon(directory, terms_by=terms_id())
+
+
 def cache_terms(lexicon: Lexicon, records: Records) -> None:
+    current_terms(records.metas)
     by_key: dict[str, tuple[list[str], list[list[str]]]] = {}
     for rid, m in zip(records.ids, records.metas):
         ids, docs = by_key.setdefault(rid.rpartition(":")[0], ([], []))

@@ -13,7 +13,7 @@ import logging
 import multiprocessing
 import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
@@ -34,11 +34,40 @@ def _executor() -> ProcessPoolExecutor:
         return _pool
 
 
+def load_kiwi_beside() -> None:
+    """For the commands that ask (`articlebot search`, `ask`, `chat`, `eval`): the worker starts now and
+    loads Kiwi, on the other core, while this process imports and opens the index; it then answers this
+    process's Kiwi calls (korean.analyse_elsewhere).
+
+    Forked, not spawned, when this process runs no other thread yet (so it holds no lock a thread took):
+    a fork starts at once with what is imported, where a spawned interpreter imports again (about 0.4 s)."""
+    from ..korean import analyse_elsewhere
+
+    global _pool
+    with _lock:
+        if _pool is None and threading.active_count() == 1:
+            _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
+                                        initializer=_forget_pool)
+    analyse_elsewhere(submit)
+
+
+def _forget_pool() -> None:
+    """In a forked worker: the pool it inherited is its parent's, never one to submit to."""
+    global _pool
+    _pool = None
+
+
+def submit(fn: Callable[..., T], *args: Any) -> Future[T]:
+    """`fn(*args)` started in the worker process (fn and args picklable); the caller waits on the future
+    and handles the worker's failure (BrokenProcessPool, OSError) itself."""
+    return _executor().submit(fn, *args)
+
+
 def in_worker(fn: Callable[..., T], *args: Any) -> T:
     """`fn(*args)` in the worker process (fn and args picklable); here if the worker cannot run it."""
     global _pool
     try:
-        return _executor().submit(fn, *args).result()
+        return submit(fn, *args).result()
     except (BrokenProcessPool, OSError) as exc:
         log.warning("indexing worker process failed (%s); doing the work in this process", exc)
         with _lock:
