@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..ingest.worker import sized
-from ..korean import normalize, sentence_spans, squash, terms, tokens
+from ..korean import normalize, sentence_spans, squash, terms, terms_id, tokens
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,12 @@ WRITE_BATCH = 1000  # sidecar rows written per turn of the lock
 
 def _key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+def _analysis_key(text: str) -> str:
+    """Splits and terms are Kiwi's output: kept per tokenizer (korean.terms_id), so another Kiwi's are
+    never read back; vectors depend on the text alone and keep `_key`."""
+    return _key(f"{terms_id()}\x1f{text}")
 
 
 _SCHEMA = """
@@ -131,9 +137,9 @@ class SentenceIndex:
         # The rows are built first and written a batch per turn of the lock: an upload's tens of
         # thousands of sentence rows are seconds of writing on a loaded machine.
         writes = [("INSERT OR REPLACE INTO chunks VALUES (?, ?)",
-                   [(_key(c), json.dumps(new_spans[c])) for c in todo]),
+                   [(_analysis_key(c), json.dumps(new_spans[c])) for c in todo]),
                   ("INSERT OR REPLACE INTO sentences VALUES (?, ?, ?)",
-                   [(_key(x), " ".join(sorted(w)), "\x1f".join(p)) for x, (w, p) in analysed.items()]),
+                   [(_analysis_key(x), " ".join(sorted(w)), "\x1f".join(p)) for x, (w, p) in analysed.items()]),
                   ("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
                    [(_key(x), emb, vecs[x].tobytes()) for x in fresh])]
         for sql, rows in writes:
@@ -164,13 +170,13 @@ def _analyse(sents: list[str]) -> dict[str, Analysis]:
 
 
 def _stored_spans(db, chunks: list[str]) -> dict[str, list[tuple[int, int]]]:
-    keys = {_key(c): c for c in chunks}
+    keys = {_analysis_key(c): c for c in chunks}
     return {keys[key]: [tuple(x) for x in json.loads(spans)]
             for key, spans in _select(db, "SELECT key, spans FROM chunks WHERE key IN ({})", list(keys))}
 
 
 def _stored_analysis(db, sents: list[str]) -> dict[str, Analysis]:
-    keys = {_key(s): s for s in sents}
+    keys = {_analysis_key(s): s for s in sents}
     return {keys[key]: (frozenset(words.split()), tuple(proper.split("\x1f")) if proper else ())
             for key, words, proper in _select(db, "SELECT key, terms, proper FROM sentences WHERE key IN ({})",
                                               list(keys))}
