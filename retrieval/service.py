@@ -15,6 +15,7 @@ from .answer.sentences import SentenceIndex
 from .answer.summary import summarize
 from .answer.thread import thread_article, thread_first
 from .errors import ArticleNotFound, InputError, SourceError, listed
+from .foreground import Foreground
 from .index.embeddings import Embedder
 from .index.lexicon import Lexicon
 from .index.search import HybridSearcher
@@ -46,21 +47,19 @@ class ArticleService:
     """Owns the active index snapshot; writes are serialized, reads never wait for them."""
 
     def __init__(self, store: VectorStore, embedder: Embedder, *, default_sources: Sequence[str] = (),
-                 top_k: int = 5, max_fetch_bytes: int = 5_000_000,
-                 sentence_cache: Path | None = None) -> None:
-        self.store = store
-        self.embedder = embedder
+                 top_k: int = 5, max_fetch_bytes: int = 5_000_000, sentence_cache: Path | None = None) -> None:
+        self.store, self.embedder = store, embedder
         self.searcher = HybridSearcher(store, embedder)
         # Sentence splits, terms and vectors, computed at ingest and kept by content hash (None: in memory).
         self.sentences = SentenceIndex(embedder, sentence_cache)
         self.extractive = ExtractiveAnswerer(self.sentences)
         self.default_sources = list(default_sources)
-        self.top_k = top_k
-        self.max_fetch_bytes = max_fetch_bytes
+        self.top_k, self.max_fetch_bytes = top_k, max_fetch_bytes
         self.lexicon = Lexicon(store.cache_dir)
         self._snap: StoredSnapshot | None = None
         self._stats: IndexStats | None = None
         self._write = threading.RLock()
+        self.foreground = Foreground()  # the bot marks its answers in flight; writes give way to them
 
     # ----- reading -------------------------------------------------------------------------
     def open(self, progress: indexer.ProgressFn | None = None) -> IngestReport | None:
@@ -223,9 +222,10 @@ class ArticleService:
                               article_ids=[a.id for a in loaded.articles])
         # The new chunks' sentences are split, analysed and embedded now, once, not per question.
         fresh_texts = [m["text"] for records in target.fresh.values() for m in records.metas]
-        snap, report = indexer.commit(self.store, self.lexicon, self.embedder, current, target, progress, report)
+        pause = self.foreground.pause
+        snap, report = indexer.commit(self.store, self.lexicon, self.embedder, current, target, progress, report, pause)
         t0 = time.perf_counter()
-        report.sentences += self.sentences.update(fresh_texts)
+        report.sentences += self.sentences.update(fresh_texts, pause)
         report.seconds += time.perf_counter() - t0
         self._set(snap)
         return report
