@@ -186,8 +186,7 @@ class ArticleService:
 
     def articles(self) -> list[ArticleInfo]:
         """Indexed articles in index order (from the manifest: no chunk is read)."""
-        return [ArticleInfo(e.id, e.title, e.chunks, e.source, e.indexed_at, e.url, e.published)
-                for e in self.snapshot().entries]
+        return list(self.snapshot().articles)
 
     def require_article(self, article_id: str | None) -> None:
         """ArticleNotFound unless `article_id` is None or an indexed article."""
