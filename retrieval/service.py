@@ -223,10 +223,10 @@ class ArticleService:
         fresh_texts = [m["text"] for records in target.fresh.values() for m in records.metas]
         pause = self.foreground.pause
         snap, report = indexer.commit(self.store, self.lexicon, self.embedder, current, target, progress, report, pause)
+        self._set(snap)  # it is active: questions meanwhile use it, not each read it again (a 9,168-article manifest)
         t0 = time.perf_counter()
         report.sentences += self.sentences.update(fresh_texts, pause)
         report.seconds += time.perf_counter() - t0
-        self._set(snap)
         return report
 
     def ingest(self, sources: Sequence[str], *, replace: bool = False, allow_private: bool = True,
