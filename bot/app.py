@@ -104,7 +104,8 @@ def build_application(config: BotConfig, service: ArticleService, answerer: Answ
     conversations = Conversations(answerer, store, config.history_turns,
                                   UserRateLimit(config.user_rate_per_minute), access.is_admin, catalog,
                                   expire_after_s=60 * config.conversation_expiry_minutes,
-                                  budget=DailyBudget(store.user_usage, config.daily_questions, config.daily_llm_tokens))
+                                  budget=DailyBudget(store.user_usage, config.daily_questions, config.daily_llm_tokens),
+                                  foreground=service.foreground)
     app.bot_data[KEY] = Deps(config, service, store, access, conversations, catalog, llm_state)
     app.bot_data[LIMITER_KEY] = limiter  # its counters: /stats and the Prometheus metrics
     metrics.watch_limiter(lambda: {**limiter.stats(), "queued": limiter.queued})

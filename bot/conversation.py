@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
 from retrieval.base import Answerer
+from retrieval.foreground import Foreground
 from retrieval.models import Answer
 
 from . import metrics, texts
@@ -58,8 +59,10 @@ class Conversations:
     def __init__(self, answerer: Answerer, store: BotStore, history_turns: int,
                  limit: UserRateLimit | None = None, exempt: Callable[[int | None], bool] = lambda _: False,
                  catalog: Catalog | None = None, *, expire_after_s: float = 0.0,
-                 budget: DailyBudget | None = None) -> None:
+                 budget: DailyBudget | None = None, foreground: Foreground | None = None) -> None:
         self.answerer, self.store, self.catalog = answerer, store, catalog
+        # Answers in flight are marked here, and index writes (an upload, /add, /reload) give way to them.
+        self.foreground = foreground or Foreground()
         self.expire_after_s = expire_after_s  # silence after which a chat starts afresh; 0: never
         self.budget = budget
         self.keep = 2 * history_turns  # a turn here is one exchange: a question and its answer
@@ -125,7 +128,8 @@ class Conversations:
         task = asyncio.create_task(self._answer(bot, q), name=f"answer-{q.chat_id}")
         self._inflight[q.chat_id] = task
         try:
-            return await task
+            with self.foreground.serving():
+                return await task
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if current is not None and current.cancelling():

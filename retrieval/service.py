@@ -11,6 +11,7 @@ from .answer.extractive import ExtractiveAnswerer
 from .answer.sentences import SentenceIndex
 from .asking import MAX_QUESTION_CHARS, Questions, validate_question  # noqa: F401 (the service's API)
 from .errors import ArticleNotFound, SourceError, listed
+from .foreground import Foreground
 from .index.embeddings import Embedder
 from .index.search import HybridSearcher
 from .index.snapshot import IndexStats, StoredSnapshot
@@ -29,21 +30,19 @@ class ArticleService(Questions):
     """Owns the active index snapshot; writes are serialized, reads never wait for them."""
 
     def __init__(self, store: VectorStore, embedder: Embedder, *, default_sources: Sequence[str] = (),
-                 top_k: int = 5, max_fetch_bytes: int = 5_000_000,
-                 sentence_cache: Path | None = None) -> None:
-        self.store = store
-        self.embedder = embedder
+                 top_k: int = 5, max_fetch_bytes: int = 5_000_000, sentence_cache: Path | None = None) -> None:
+        self.store, self.embedder = store, embedder
         self.searcher = HybridSearcher(store, embedder)
         # Sentence splits, terms and vectors, computed at ingest and kept by content hash (None: in memory).
         self.sentences = SentenceIndex(embedder, sentence_cache)
         self.extractive = ExtractiveAnswerer(self.sentences)
         self.default_sources = list(default_sources)
-        self.top_k = top_k
-        self.max_fetch_bytes = max_fetch_bytes
+        self.top_k, self.max_fetch_bytes = top_k, max_fetch_bytes
         self.lexicon = indexer.open_lexicon(store.cache_dir)
         self._snap: StoredSnapshot | None = None
         self._stats: IndexStats | None = None
         self._write = threading.RLock()
+        self.foreground = Foreground()  # the bot marks its answers in flight; writes give way to them
 
     # ----- reading -------------------------------------------------------------------------
     def open(self, progress: indexer.ProgressFn | None = None) -> IngestReport | None:
@@ -97,8 +96,7 @@ class ArticleService(Questions):
 
     def articles(self) -> list[ArticleInfo]:
         """Indexed articles in index order (from the manifest: no chunk is read)."""
-        return [ArticleInfo(e.id, e.title, e.chunks, e.source, e.indexed_at, e.url, e.published)
-                for e in self.snapshot().entries]
+        return list(self.snapshot().articles)
 
     def require_article(self, article_id: str | None) -> None:
         """ArticleNotFound unless `article_id` is None or an indexed article."""
@@ -133,11 +131,12 @@ class ArticleService(Questions):
                               article_ids=[a.id for a in loaded.articles])
         # The new chunks' sentences are split, analysed and embedded now, once, not per question.
         fresh_texts = [m["text"] for records in target.fresh.values() for m in records.metas]
-        snap, report = indexer.commit(self.store, self.lexicon, self.embedder, current, target, progress, report)
+        pause = self.foreground.pause
+        snap, report = indexer.commit(self.store, self.lexicon, self.embedder, current, target, progress, report, pause)
+        self._set(snap)  # it is active: questions meanwhile use it, not each read it again (a 9,168-article manifest)
         t0 = time.perf_counter()
-        report.sentences += self.sentences.update(fresh_texts)
+        report.sentences += self.sentences.update(fresh_texts, pause)
         report.seconds += time.perf_counter() - t0
-        self._set(snap)
         return report
 
     def ingest(self, sources: Sequence[str], *, replace: bool = False, allow_private: bool = True,

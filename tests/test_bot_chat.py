@@ -314,3 +314,21 @@ async def test_webhook_mode_checks_the_secret_token_header(tmp_path, service, un
             await app.shutdown()
         fixed = bot_settings(tg, tmp_path / "bot", webhook_url=url, webhook_secret="s3cret-token")
         assert webhook_options(fixed)["secret_token"] == "s3cret-token"
+
+
+async def test_an_answer_is_marked_in_flight_until_sent_so_index_writes_give_way(tmp_path, service):
+    seen: list[int] = []
+
+    class Watching(ScriptedAnswerer):
+        async def astream(self, *args, **kw):
+            seen.append(service.foreground.busy)  # what an upload's writer sees between its steps
+            async for item in super().astream(*args, **kw):
+                yield item
+
+    async with chatting(tmp_path, service, Watching(service)) as (tg, _, _):
+        await ask(tg, Q1)
+        for _ in range(100):  # the reply is out; the answer's task ends just after
+            if not service.foreground.busy:
+                break
+            await asyncio.sleep(0.05)
+    assert seen == [1] and service.foreground.busy == 0

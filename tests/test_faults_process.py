@@ -36,12 +36,12 @@ HELD_RUN = """
 import os, sys, time
 from retrieval.index.store import VectorStore
 real = VectorStore.activate
-def activate(self, name):
+def activate(self, name, *args):
     hold = os.environ["HOLD_ACTIVATE"]
     if os.path.exists(hold):
         open(hold + ".held", "w").write(name)
         time.sleep(600)
-    return real(self, name)
+    return real(self, name, *args)
 VectorStore.activate = activate
 sys.argv = ["articlebot", "run"]
 from articlebot.cli import main

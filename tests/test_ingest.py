@@ -253,7 +253,7 @@ def test_a_crash_before_activation_leaves_the_old_version_active(service, data_d
     answer_before = service.search("서울관 스타트업", k=3)
     path = write(tmp_path / "news.txt", "새 기사\n" + BODY)
 
-    def crash(name):
+    def crash(name, pause=None):
         raise RuntimeError("power cut between write_version and activate")
 
     monkeypatch.setattr(service.store, "activate", crash)

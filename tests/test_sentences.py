@@ -66,7 +66,7 @@ def test_a_question_reads_its_sentences_while_an_update_is_computing(tmp_path, e
     class HeldEmbedder:
         id = embedder.id
 
-        def embed_passages(self, texts):
+        def embed_passages(self, texts, progress=None):
             entered.set()
             gate.wait(60)
             return embedder.embed_passages(texts)

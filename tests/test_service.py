@@ -184,7 +184,7 @@ def test_a_reload_that_crashes_before_activation_changes_nothing(service, tmp_pa
     collection = service.snapshot().collection
     write(tmp_path / "news.txt", "뉴스\n" + BODY.replace("3천 권", "5천 권"))
 
-    def crash(name):
+    def crash(name, pause=None):
         raise RuntimeError("crash")
 
     monkeypatch.setattr(service.store, "activate", crash)

@@ -252,24 +252,37 @@ def test_a_former_embedders_collection_goes_as_a_whole(store):
     assert chunk_collection("old") not in names and chunk_collection("new") in names
 
 
-def test_a_big_write_goes_in_short_upserts(store, monkeypatch):
+def test_a_big_write_goes_in_short_upserts_each_after_a_pause(store, monkeypatch):
     from chromadb.api.models.Collection import Collection
 
     from retrieval.index import store as module
 
-    sizes: list[int] = []
+    calls: list[str | int] = []
     real = Collection.upsert
 
     def upsert(self, ids, **kw):
-        sizes.append(len(ids))
+        calls.append(len(ids))
         return real(self, ids, **kw)
 
     # Chroma's local client holds the GIL for a whole call: 5,461 records froze the bot for 11 s.
     monkeypatch.setattr(module, "WRITE_BATCH", 3)
     monkeypatch.setattr(Collection, "upsert", upsert)
-    pauses: list[float] = []
-    monkeypatch.setattr(module.time, "sleep", pauses.append)
-    store.activate(write(store, records(7), unit_vectors(7)))
-    assert sizes == [3, 3, 1]
-    assert pauses == [module.WRITE_PAUSE] * 2  # between calls, so a question's store calls get a turn
+    recs = records(7)
+    entries = [Entry("a", key("a"), 7, title="a")]
+    name = store.write_version("emb-1", entries, recs, unit_vectors(7), pause=lambda: calls.append("pause"))
+    # Before every call the writer gives way to the questions in flight (retrieval/foreground.py).
+    assert calls == ["pause", 3, "pause", 3, "pause", 1]
+    store.activate(name)
     assert chunk_ids(store) == {record_id(key("a"), i) for i in range(7)}
+
+
+def test_collecting_pauses_before_each_delete(store, monkeypatch):
+    from retrieval.index import store as module
+
+    monkeypatch.setattr(module, "WRITE_BATCH", 2)
+    store.activate(write(store, records(5, "a"), unit_vectors(5)))
+    store.activate(write(store, records(1, "b"), unit_vectors(1)))
+    pauses: list[int] = []
+    store.activate(write(store, records(1, "c"), unit_vectors(1)), pause=lambda: pauses.append(1))
+    assert len(pauses) == 3  # article a's 5 chunks, 2 per delete
+    assert not any(r.startswith(key("a")) for r in chunk_ids(store))

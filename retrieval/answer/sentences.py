@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..foreground import Pause, no_pause
 from ..ingest.worker import sized
 from ..korean import normalize, sentence_spans, squash, terms, terms_id, tokens
 
@@ -84,10 +85,11 @@ class SentenceIndex:
             self._db.executescript(_SCHEMA)
         return self._db
 
-    def update(self, chunk_texts: Sequence[str]) -> int:
+    def update(self, chunk_texts: Sequence[str], pause: Pause = no_pause) -> int:
         """Split, analyse and embed `chunk_texts` now (at ingest) and keep them. Returns how many sentence
-        vectors were computed (sentences seen before cost nothing)."""
-        return self._kept(chunk_texts)[3]
+        vectors were computed (sentences seen before cost nothing). `pause` is called between steps that
+        hold the interpreter (each sentence embedded, each batch of rows written)."""
+        return self._kept(chunk_texts, pause)[3]
 
     def table_for(self, chunk_texts: Sequence[str]) -> SentenceTable:
         """The table of a question's passages, read from the sidecar (anything missing, e.g. after an
@@ -109,7 +111,8 @@ class SentenceIndex:
             matrix[row] = vecs[text]
         return SentenceTable(chunks, matrix)
 
-    def _kept(self, chunk_texts: Sequence[str]) -> tuple[dict, dict, dict[str, np.ndarray], int]:
+    def _kept(self, chunk_texts: Sequence[str], pause: Pause = no_pause
+              ) -> tuple[dict, dict, dict[str, np.ndarray], int]:
         """(spans, analysis, vectors, how many vectors were new) of `chunk_texts`, stored for next time.
 
         The lock guards the SQLite connection only: Kiwi and the embedder run outside it, so an upload's
@@ -133,7 +136,8 @@ class SentenceIndex:
         info.update(analysed)
         fresh = sorted(x for x in sents if x not in vecs)
         if fresh:
-            vecs.update(zip(fresh, np.asarray(self.embedder.embed_passages(fresh), dtype=np.float32)))
+            embedded = self.embedder.embed_passages(fresh, lambda done, total: pause())
+            vecs.update(zip(fresh, np.asarray(embedded, dtype=np.float32)))
         # The rows are built first and written a batch per turn of the lock: an upload's tens of
         # thousands of sentence rows are seconds of writing on a loaded machine.
         writes = [("INSERT OR REPLACE INTO chunks VALUES (?, ?)",
@@ -144,6 +148,7 @@ class SentenceIndex:
                    [(_key(x), emb, vecs[x].tobytes()) for x in fresh])]
         for sql, rows in writes:
             for i in range(0, len(rows), WRITE_BATCH):
+                pause()
                 with self._lock:
                     self._conn().executemany(sql, rows[i : i + WRITE_BATCH])
         with self._lock:

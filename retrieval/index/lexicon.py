@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..foreground import Pause, no_pause
 from .lexical import BM25, EMPTY
 
 MAX_PARTS = 16
@@ -81,13 +82,13 @@ class Lexicon:
             have = {k for (k,) in self._db.execute("SELECT key FROM articles")}
         return [k for k in dict.fromkeys(keys) if k not in have]
 
-    def add(self, articles: Sequence[tuple[str, list[str], list[list[str]]]]) -> None:
+    def add(self, articles: Sequence[tuple[str, list[str], list[list[str]]]], pause: Pause = no_pause) -> None:
         """Cache articles given as (key, chunk ids, terms of each chunk); keys already here are skipped.
 
         One transaction, but the connection's lock is taken per batch: a question reading postings gets
         its turn in between (a 10,000-article upload held it for 21 s on a loaded machine, and every
         question waited). What it reads meanwhile is unchanged for it: rows not yet in any version are
-        outside every view."""
+        outside every view. `pause` is called before each batch (questions in flight go first)."""
         if not articles:
             return
         with self._writer:
@@ -112,16 +113,19 @@ class Lexicon:
                             postings[term] += (row + i, tf)
                     row += len(chunk_ids)
                 for start in range(0, len(entries), ADD_BATCH):
+                    pause()
                     with self._lock:
                         db.executemany("INSERT INTO articles VALUES (?, ?, ?, ?, ?)", entries[start:start + ADD_BATCH])
                 rows = [(t, first, np.asarray(p, dtype=np.int32).tobytes()) for t, p in postings.items()]
                 with self._lock:
                     db.execute("INSERT OR REPLACE INTO counter VALUES ('rows', ?)", (row,))
                 for start in range(0, len(rows), ADD_BATCH):
+                    pause()
                     with self._lock:
                         db.executemany("INSERT INTO postings VALUES (?, ?, ?)", rows[start:start + ADD_BATCH])
                 terms = list(postings)
                 for start in range(0, len(terms), ADD_BATCH):
+                    pause()
                     with self._lock:
                         self._merge(terms[start:start + ADD_BATCH])
                 with self._lock:

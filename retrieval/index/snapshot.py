@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from ..korean import squash
-from ..models import Passage
+from ..models import ArticleInfo, Passage
 from .lexical import BM25, BM25Index, idf
 from .lexicon import Lexicon
 from .manifest import Manifest, record_id, split_record_id
@@ -83,6 +84,13 @@ class StoredSnapshot:
 
     def __len__(self) -> int:
         return self.bm25.size
+
+    @cached_property
+    def articles(self) -> list[ArticleInfo]:
+        """This version's articles as listed, made once: the bot lists them with every question, and
+        making 9,168 took 0.3 s a question on a loaded machine."""
+        return [ArticleInfo(e.id, e.title, e.chunks, e.source, e.indexed_at, e.url, e.published)
+                for e in self.entries]
 
     @property
     def records(self) -> Records:

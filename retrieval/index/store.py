@@ -15,20 +15,19 @@ from typing import Any
 import numpy as np
 
 from ..errors import StoreUnavailable
+from ..foreground import Pause, no_pause
 from . import manifest as mf
 # Re-exported: callers know these names from the store.
 from .client import META, SERVER_CONNECT_TIMEOUT, SERVER_TIMEOUT, ChromaCalls, Records, make_client  # noqa: F401
 from .manifest import Entry, Manifest
 
 PREFIX = "articlebot-v"
-# Records per upsert or delete. Chroma's local client holds the GIL for a whole call (about 2 ms a
-# record on a loaded 2-core machine), and its maximum batch (5,461) froze every question and the bot's
-# event loop for 11 s per call of a 5 MB upload's write; a few hundred keep each freeze short, at a
-# small cost in total write time. Between calls the writer pauses briefly (WRITE_PAUSE): a thread that
-# gives up the GIL and takes it straight back leaves a waiting question one bytecode slice, and a
-# question makes several store calls, so with 500-record calls one still waited 12 s in a write.
+# Records per upsert or delete. Chroma's local client holds the GIL for a whole upsert, and its maximum
+# batch (5,461) froze every question and the bot's event loop for 11 s per call of a 5 MB upload's write.
+# Fewer records do not shorten a call much (measured on a loaded 2-core machine: 25 records held the
+# GIL 0.3-1.5 s, 500 records 0.5-1.1 s), so the batch stays at a few hundred and, between calls, the
+# writer waits for the questions in flight (`pause`, see retrieval/foreground.py).
 WRITE_BATCH = 500
-WRITE_PAUSE = 0.01
 
 
 class VectorStore(ChromaCalls):
@@ -56,11 +55,13 @@ class VectorStore(ChromaCalls):
             name, dict(client.get_collection(name, embedding_function=None).metadata or {})))
 
     def write_version(self, embedder_id: str, entries: list[Entry], fresh: Records,
-                      vectors: np.ndarray) -> str:
+                      vectors: np.ndarray, pause: Pause = no_pause) -> str:
         """Write a new (inactive) version: its manifest, then the chunks no earlier version wrote.
 
         `fresh.ids` are record ids (`key:position`). The manifest goes first: from then on a collector in
         another process keeps every chunk it names, including the ones about to be written.
+
+        `pause` is called before each batch of chunks.
         """
         collection = mf.chunk_collection(embedder_id)
 
@@ -86,8 +87,7 @@ class VectorStore(ChromaCalls):
                 col = self._chunks(client, collection, create=True)
                 step = min(WRITE_BATCH, client.get_max_batch_size())
                 for i in range(0, len(fresh.ids), step):
-                    if i:
-                        time.sleep(WRITE_PAUSE)  # questions' store calls get the interpreter in between
+                    pause()
                     # upsert: a key names its content, so a chunk a crashed write left behind is the same.
                     col.upsert(ids=fresh.ids[i : i + step], documents=fresh.texts[i : i + step],
                                metadatas=fresh.metas[i : i + step], embeddings=vectors[i : i + step])
@@ -95,12 +95,12 @@ class VectorStore(ChromaCalls):
 
         return self._call(run)
 
-    def activate(self, name: str) -> set[str]:
+    def activate(self, name: str, pause: Pause = no_pause) -> set[str]:
         """Point readers at `name` (one metadata write: the swap), then collect what no version needs.
 
         The previous version stays one cycle (a query already running against it may finish), with every
         chunk it names. Only older versions go: a newer one may be another process's write, about to be
-        activated. Returns the keys whose chunks were deleted.
+        activated. Returns the keys whose chunks were deleted; `pause` is called before each delete.
         """
 
         def run(client):
@@ -117,11 +117,11 @@ class VectorStore(ChromaCalls):
             dropped = [c for c in versions if _number(c) < floor and c not in (name, previous)]
             if not dropped:
                 return set()
-            return self._collect(client, versions, dropped)
+            return self._collect(client, versions, dropped, pause)
 
         return self._call(run)
 
-    def _collect(self, client, versions: dict[str, Any], dropped: list[str]) -> set[str]:
+    def _collect(self, client, versions: dict[str, Any], dropped: list[str], pause: Pause) -> set[str]:
         def manifest_of(cname: str) -> Manifest:
             col = versions[cname]
             meta = col.metadata if not isinstance(col, str) else client.get_collection(cname).metadata
@@ -147,6 +147,7 @@ class VectorStore(ChromaCalls):
             col = self._chunks(client, cname)
             step = min(WRITE_BATCH, client.get_max_batch_size())
             for i in range(0, len(ids), step):
+                pause()
                 col.delete(ids=ids[i : i + step])
         # Manifests last: a collection cut short by a crash is collected again at the next activation.
         for cname in dropped:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import StoreUnavailable
+from ..foreground import Pause, no_pause
 from ..index.embeddings import Embedder
 from ..index.lexicon import Lexicon
 from ..index.manifest import Entry, Manifest, chunk_collection, content_key, record_id
@@ -125,10 +126,11 @@ def merge(current: list[Entry], articles: Iterable[Article], *, replace_all: boo
 
 
 def commit(store: VectorStore, lexicon: Lexicon, embedder: Embedder, current: StoredSnapshot | None, plan: Plan,
-           progress: ProgressFn | None = None, report: IngestReport | None = None
+           progress: ProgressFn | None = None, report: IngestReport | None = None, pause: Pause = no_pause
            ) -> tuple[StoredSnapshot, IngestReport]:
     """Write the chunks the target lacks (carrying vectors over where the text is unchanged), the manifest,
-    then make it active and collect what no version needs any more."""
+    then make it active and collect what no version needs any more. `pause` is called between steps that
+    hold the interpreter (each text embedded, each batch written): the bot's questions go first there."""
     started = time.perf_counter()
     report = report or IngestReport()
     collection = chunk_collection(embedder.id)
@@ -145,7 +147,12 @@ def commit(store: VectorStore, lexicon: Lexicon, embedder: Embedder, current: St
     texts = [fresh.metas[i]["text"] for i in todo]
     if progress and texts:  # shown while the embedder loads its model, before the first batch is done
         progress("embedding", 0, len(texts))
-    embedded = embedder.embed_passages(texts, (lambda d, t: progress("embedding", d, t)) if progress else None)
+    def embedding(done: int, total: int) -> None:
+        if progress:
+            progress("embedding", done, total)
+        pause()
+
+    embedded = embedder.embed_passages(texts, embedding)
     vectors = np.zeros((len(fresh.ids), embedded.shape[1] if len(todo) else _dim(carried)), dtype=np.float32)
     for row, vec in zip(todo, embedded):
         vectors[row] = vec
@@ -154,10 +161,10 @@ def commit(store: VectorStore, lexicon: Lexicon, embedder: Embedder, current: St
             vectors[row] = carried[m["chunk_id"]]
     if progress:
         progress("writing", len(fresh.ids), len(fresh.ids))
-    cache_terms(lexicon, fresh)
-    name = store.write_version(embedder.id, plan.entries, fresh, vectors)
+    cache_terms(lexicon, fresh, pause)
+    name = store.write_version(embedder.id, plan.entries, fresh, vectors, pause)
     _check_reused(store, collection, current, plan, present)
-    lexicon.prune(store.activate(name))
+    lexicon.prune(store.activate(name, pause))
     manifest = Manifest(name, embedder.id, collection, plan.entries)
     sync(store, lexicon, manifest)
     snap = StoredSnapshot(manifest, store, lexicon)
@@ -229,14 +236,14 @@ def open_lexicon(directory: Path | None) -> Lexicon:
     return Lexicon(directory, terms_by=terms_id())
 
 
-def cache_terms(lexicon: Lexicon, records: Records) -> None:
+def cache_terms(lexicon: Lexicon, records: Records, pause: Pause = no_pause) -> None:
     current_terms(records.metas)
     by_key: dict[str, tuple[list[str], list[list[str]]]] = {}
     for rid, m in zip(records.ids, records.metas):
         ids, docs = by_key.setdefault(rid.rpartition(":")[0], ([], []))
         ids.append(str(m["chunk_id"]))
         docs.append(str(m.get("terms", "")).split())
-    lexicon.add([(key, ids, docs) for key, (ids, docs) in by_key.items()])
+    lexicon.add([(key, ids, docs) for key, (ids, docs) in by_key.items()], pause)
 
 
 def sync(store: VectorStore, lexicon: Lexicon, manifest: Manifest) -> None:

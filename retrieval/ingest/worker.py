@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -22,6 +23,9 @@ T = TypeVar("T")
 # Text (characters) analysed right here; more goes to the worker process. A typical article or /add is
 # below it (no process start-up to pay); a big upload, a .jsonl batch or a reload is above it.
 IN_PROCESS_CHARS = 100_000
+# The worker's CPU priority below the bot's (os.nice): its minutes of Kiwi are background work, and on a
+# busy 2-core machine the bot's answers should get a core first.
+WORKER_NICE = 10
 _pool: ProcessPoolExecutor | None = None
 _lock = threading.Lock()
 
@@ -30,7 +34,8 @@ def _executor() -> ProcessPoolExecutor:
     global _pool
     with _lock:
         if _pool is None:
-            _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=os.nice, initargs=(WORKER_NICE,))
         return _pool
 
 
