@@ -102,9 +102,9 @@ class Answer:
         return out
 
 
-@dataclass
+@dataclass(frozen=True)
 class ArticleInfo:
-    """An indexed article as listed by `articles`."""
+    """An indexed article as listed by `articles` (frozen: one list per index version is shared)."""
 
     id: str
     title: str

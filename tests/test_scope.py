@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import FrozenInstanceError
 from pathlib import Path
 
 import pytest
@@ -67,8 +68,10 @@ def test_an_unknown_article_id_is_a_clear_error(tmp_path, embedder):
 def test_articles_are_listed_once_per_index_version_and_passages_come_in_reading_order(tmp_path, embedder):
     svc, busan = two_articles(tmp_path, embedder)
     listed = svc.articles()
-    listed[0].title = "changed by a caller"
-    assert svc.articles()[0].title != "changed by a caller"  # callers get copies of the cached list
+    listed.pop()
+    assert len(svc.articles()) == 2  # callers get a copy of the cached list, whose items cannot change
+    with pytest.raises(FrozenInstanceError):
+        listed[0].title = "changed by a caller"  # type: ignore[misc]
     passages = svc.article_passages(DEFAULT_ID)
     assert [p.position for p in passages] == sorted(p.position for p in passages)
     assert {p.article_id for p in passages} == {DEFAULT_ID}

@@ -67,6 +67,12 @@ class Call:
     status: int = 200
     result: Any = None
 
+    @property
+    def ok(self) -> bool:
+        """Answered successfully. `status` reads 200 from the moment the call arrives, so a waiter that
+        looked at it alone could see a sendMessage before the message was stored (`sent` still empty)."""
+        return self.status == 200 and self.result is not None
+
 
 @dataclass
 class BotMessage:

@@ -224,7 +224,7 @@ class FakeTelegram(BotApi):
     # ----- observing -----------------------------------------------------------------------
     def calls_to(self, method: str, chat_id: int | None = None) -> list[Call]:
         with self._lock:
-            return [c for c in self.calls if c.method == method and c.status == 200
+            return [c for c in self.calls if c.method == method and c.ok
                     and (chat_id is None or c.params.get("chat_id") == chat_id)]
 
     def sent(self, chat_id: int) -> list[BotMessage]:
@@ -235,7 +235,7 @@ class FakeTelegram(BotApi):
     def find(self, method: str, pred: Callable[[Call], bool] | None = None, since: int = 0) -> Call | None:
         with self._lock:
             for c in self.calls[since:]:
-                if c.method == method and c.status == 200 and (pred is None or pred(c)):
+                if c.method == method and c.ok and (pred is None or pred(c)):
                     return c
         return None
 
