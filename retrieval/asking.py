@@ -61,10 +61,15 @@ class Questions:
         cond = condense(question, list(history), follow_up=thread is not None)
         snap = self.snapshot()
         self.require_article(article_id)
-        found = partial(self.searcher.search, snap, cond.standalone, self.top_k, cond.context_terms)
-        passages = found(article_id) if thread in (None, article_id) else thread_first(found(thread), found(None))
+        passages = self._thread_search(snap, cond.standalone, cond.context_terms, thread, article_id)
         passages = self._carry(snap, passages, cond.carried_chunk_ids, article_id)
         return cond, passages, {"retrieve": (time.perf_counter() - t0) * 1000}
+
+    def _thread_search(self, snap: StoredSnapshot, query: str, extra_terms: list[str] | None, thread: str | None,
+                       article_id: str | None) -> list[Passage]:
+        """Top-k passages (of `article_id` only, when set), the conversation's article's (`thread`) first."""
+        found = partial(self.searcher.search, snap, query, self.top_k, extra_terms)
+        return found(article_id) if thread in (None, article_id) else thread_first(found(thread), found(None))
 
     def with_carried(self, passages: list[Passage], history: Sequence[Turn],
                      article_id: str | None = None) -> list[Passage]:
@@ -94,9 +99,8 @@ class Questions:
 
     def search_thread(self, query: str, thread: str | None, article_id: str | None = None) -> list[Passage]:
         """`search`, with the conversation's article's passages first (all of them from `article_id`)."""
-        if thread in (None, article_id):
-            return self.search(query, article_id=article_id)
-        return thread_first(self.search(query, article_id=thread), self.search(query))
+        self.require_article(article_id)
+        return self._thread_search(self.snapshot(), query, None, thread, article_id)
 
     def _ask(self, question: str, history: Sequence[Turn], article_id: str | None, t0: float,
              thread: str | None = None) -> Answer:

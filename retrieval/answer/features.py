@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -82,12 +83,7 @@ class _Found:
         self.words = list(dict.fromkeys(words))
         self.idf = {w: stats.idf(w) for w in self.words}
         self._seen: dict[int, frozenset[str]] = {}
-        self._given: dict[int, frozenset[str]] = {}
         self._titles: dict[str, frozenset[str]] = {}
-
-    def grant(self, s: SentenceInfo, words: frozenset[str]) -> None:
-        """Count `words` as held by `s` whatever it says."""
-        self._given[id(s)] = words
 
     def of(self, s: SentenceInfo) -> frozenset[str]:
         key = id(s)
@@ -100,8 +96,8 @@ class _Found:
         """The words a title holds."""
         found = self._titles.get(title)
         if found is None:
-            found = self._titles[title] = frozenset(w for w in self.words
-                                                    if contains(w, frozenset(terms(title)), squash(title)))
+            title_terms, squashed = frozenset(terms(title)), squash(title)
+            found = self._titles[title] = frozenset(w for w in self.words if contains(w, title_terms, squashed))
         return found
 
     def share(self, words: list[str], where: list[SentenceInfo], also: frozenset[str] = frozenset()) -> float:
@@ -109,7 +105,7 @@ class _Found:
         total = sum(self.idf[w] for w in words)
         if not total:
             return 0.0
-        held = also.union(*(self.of(s) | self._given.get(id(s), frozenset()) for s in where))
+        held = also.union(*(self.of(s) for s in where))
         return sum(self.idf[w] for w in words if w in held) / total
 
 
@@ -122,14 +118,11 @@ def candidates(q: Question, qvec: np.ndarray, passages: list[Passage], index: Se
     "하루 운영 시간은?" seldom repeats the beach's name, while the lead that introduced it holds every
     borrowed word and would win on them alone."""
     out: list[Candidate] = []
-    topical: list[SentenceInfo] = []
     near: list[list[SentenceInfo]] = []
     whole: list[list[SentenceInfo]] = []
     seen: set[str] = set()
     for rank, p in enumerate(passages):
         sents = index.sentences(p.text)
-        if topic is not None and p.article_id == topic[0]:
-            topical += sents
         for i, s in enumerate(sents):
             text = p.text[s.start : s.end]
             if text in seen or len(s.terms) < 2:  # labels like "[기자]" answer nothing
@@ -144,14 +137,17 @@ def candidates(q: Question, qvec: np.ndarray, passages: list[Passage], index: Se
     mean, std, best = float(sims.mean()), float(sims.std()) or 1.0, float(sims.max())
     q_terms = q.all_terms
     found = _Found(q_terms + q.type_words + q.focus, stats)
-    for s in topical:
-        found.grant(s, frozenset(topic[1]) if topic else frozenset())
+    borrowed = frozenset(topic[1]) if topic else frozenset()
     for c, sim, nb, allp in zip(out, sims, near, whole):
         f = c.features
-        f["nouns"] = found.share(q.nouns, [c.info])
-        f["nouns_near"] = max(found.share(q.nouns, [c.info, *nb]) - f["nouns"], 0.0)
-        f["others"] = found.share(q.others, [c.info])
-        f["passage_terms"] = found.share(q_terms, allp)
+        # A sentence, its neighbours and its passage are of one article: the borrowed topic is said for
+        # them all or for none.
+        given = borrowed if topic and c.passage.article_id == topic[0] else frozenset()
+        share = partial(found.share, also=given)
+        f["nouns"] = share(q.nouns, [c.info])
+        f["nouns_near"] = max(share(q.nouns, [c.info, *nb]) - f["nouns"], 0.0)
+        f["others"] = share(q.others, [c.info])
+        f["passage_terms"] = share(q_terms, allp)
         f["compound"] = (sum(1 for x in q.compounds if x in c.info.squashed) / len(q.compounds)
                          if q.compounds else 0.0)
         f["typed"] = float(bool(found.of(c.info) & set(q.type_words)))
@@ -167,11 +163,11 @@ def candidates(q: Question, qvec: np.ndarray, passages: list[Passage], index: Se
         f["first"] = float(c.passage.position == 0 and c.info.start == 0)
         f["names"] = names.share(q.anchors, c.info.terms, c.info.squashed, c.info.proper)
         f["names_asked"] = float(bool(q.anchors))
-        f["focus"] = found.share(q.focus, [c.info, *nb])
+        f["focus"] = share(q.focus, [c.info, *nb])
         f["focus_asked"] = float(bool(q.focus))
         # The headline names what the whole article is about; its sentences seldom repeat it ("제주도 해수욕장
         # 개장 계획" … "운영시간은 오전 10시부터…"), as a Wikipedia paragraph seldom repeats its title.
-        f["titled"] = found.share(q.nouns, [c.info], found.titled(c.passage.title))
+        f["titled"] = found.share(q.nouns, [c.info], given | found.titled(c.passage.title))
     lex = [0.75 * c.features["nouns"] + 0.25 * c.features["others"] for c in out]
     top = max(lex)
     for c, x in zip(out, lex):
