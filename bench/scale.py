@@ -273,7 +273,7 @@ def main() -> None:
     parser.add_argument("--searches", type=int, default=40)
     parser.add_argument("--code", type=Path, default=ROOT, help="tree of the design under test (default: this one)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "scale.json")
-    parser.add_argument("--adds", type=int, default=5,
+    parser.add_argument("--adds", type=int, default=7,
                         help="articles added (and removed) per size; the median is reported")
     parser.add_argument("--keep", type=Path, default=None,
                         help="keep built indexes here and reuse them in later runs (a 100k build takes minutes); "

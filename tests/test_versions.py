@@ -95,3 +95,17 @@ def test_a_chain_cut_short_is_a_clear_error_and_collects_nothing(store):
     before = chunk_ids(store)
     assert fresh.activate(second) == set()
     assert chunk_ids(store) == before
+
+
+def test_a_base_replaced_under_the_same_name_is_not_applied_to(store):
+    first = add(store, "a", None)
+    second = add(store, "b", first)
+    stored = meta(store, first)
+
+    def replace(client):  # the store emptied and written again: the same name, other content
+        client.delete_collection(first)
+        client.create_collection(first, metadata={**stored, "manifest": "[]", "created": stored["created"] + 1})
+
+    store._call(replace)
+    with pytest.raises(StoreUnavailable, match="rests on"):
+        make_store(store.cache_dir).manifest(second)

@@ -70,7 +70,8 @@ class Chains:
             if found is not None:
                 break
             current, current_meta = link[0], meta_of(link[0])
-            if current_meta is None:
+            # Gone, or another version under the same name (a store emptied and written again).
+            if current_meta is None or (link[1] and _created(current_meta) != link[1]):
                 raise StoreUnavailable(f"version {chain[-1][0]} of the index rests on {link[0]}, which is gone; "
                                        "write the index again (articlebot reload)")
         for vname, vmeta in reversed(chain):
