@@ -12,7 +12,8 @@ service, as the bot and the CLI call it, in a new process:
 - start: spawning the process to the service opened and one search answered (with the embedder and the
   vector index loading in the background meanwhile, as `articlebot search` and `ask` do);
 - search p50/p95 over 40 questions, the query embedding subtracted;
-- add one article (a real news article, through chunking and Kiwi), remove it, reload every source;
+- add one article (a real news article, through chunking and Kiwi) and remove it, --adds times, each a
+  different edition of it (median reported), then reload every source;
 - RSS after all that, and the data dir's size on disk.
 """
 
@@ -144,7 +145,7 @@ def build(data: Path, sources: Path, design: str) -> None:
     svc.store.activate(svc.store.write_version(emb.id, entries, recs, vectors))
 
 
-def measure(data: Path, design: str, extra: Path, searches: int) -> dict:
+def measure(data: Path, design: str, extra: Path, searches: int, adds_n: int = 1) -> dict:
     """Start, search, add, remove, reload, RSS (the parent times the start from its side too)."""
     import resource
 
@@ -169,21 +170,54 @@ def measure(data: Path, design: str, extra: Path, searches: int) -> dict:
         times.append((time.perf_counter() - t - embed) * 1000)
     out["search_p50_ms"] = statistics.median(times)
     out["search_p95_ms"] = float(np.percentile(times, 95))
-    t = time.perf_counter()
-    report = svc.ingest([str(extra)])
-    out["add_s"] = time.perf_counter() - t
+    # Several adds, each of a different article (a chunk written before would be found, not written), each
+    # removed again so the index keeps its size: one add's tenth of a second of noise decides nothing.
+    adds, removes = [], []
+    for i in range(adds_n):
+        path = extra.with_name(f"extra-{i}.txt")
+        edition = f"\n\n이 기사는 {i + 1}번째 판이다.\n"
+        path.write_text(extra.read_text(encoding="utf-8") + edition, encoding="utf-8")
+        t = time.perf_counter()
+        report = svc.ingest([str(path)])
+        adds.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        svc.remove(report.article_ids[0])
+        removes.append(time.perf_counter() - t)
+    out["add_s"], out["adds_s"] = statistics.median(adds), adds
     out["add_chunks"] = report.added
     t = time.perf_counter()
     svc.embedder.embed_passages(["x" * 400] * report.added)
     out["add_embed_s"] = time.perf_counter() - t
-    t = time.perf_counter()
-    svc.remove(report.article_ids[0])
-    out["remove_s"] = time.perf_counter() - t
+    out["remove_s"], out["removes_s"] = statistics.median(removes), removes
+    if design == "manifest":
+        out["chroma_write_ms"] = chroma_write_ms(svc)
     t = time.perf_counter()
     svc.reload()
     out["reload_s"] = time.perf_counter() - t
     out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
+
+
+def chroma_write_ms(svc) -> float:
+    """Median time of Chroma's own part of an add: one upsert of 3 chunk vectors into the chunk collection
+    (each removed again), so a reader can tell Chroma's cost from this code's as the index grows."""
+    snap = svc.snapshot()
+    rng = np.random.default_rng(11)
+    times = []
+    for i in range(5):
+        ids = [f"bench-probe-{i}:{j}" for j in range(3)]
+        vectors = rng.standard_normal((3, DIM)).astype(np.float32)
+
+        def run(client):
+            col = svc.store._chunks(client, snap.chunks)
+            t = time.perf_counter()
+            col.upsert(ids=ids, embeddings=vectors)
+            took = time.perf_counter() - t
+            col.delete(ids=ids)
+            return took
+
+        times.append(svc.store._call(run) * 1000)
+    return statistics.median(times)
 
 
 def worker(argv: list[str]) -> None:
@@ -194,7 +228,7 @@ def worker(argv: list[str]) -> None:
         build(data, Path(cfg["sources"]), design)
         print(json.dumps({"build_s": time.perf_counter() - t}), flush=True)
     else:
-        print(json.dumps(measure(data, design, Path(cfg["extra"]), cfg["searches"])), flush=True)
+        print(json.dumps(measure(data, design, Path(cfg["extra"]), cfg["searches"], cfg.get("adds", 1))), flush=True)
 
 
 # ----- the driver ---------------------------------------------------------------------------------------
@@ -210,6 +244,24 @@ def run_worker(script: Path, code: Path, cfg: dict) -> tuple[dict, float | None]
     return json.loads(proc.stdout.strip().splitlines()[-1]), (ready[0] - t0) if ready else None
 
 
+def built_index(keep: Path | None, script: Path, code: Path, common: dict, design: str, size: int,
+                data: Path) -> dict:
+    """Build the index into `data`, or copy it from `keep` when a run with the same storage code built it."""
+    if keep is None:
+        built, _ = run_worker(script, code, {**common, "step": "build"})
+        return built
+    # Storage code changes the format: an index built by other code is built again, not trusted.
+    stamp = hashlib.sha256(b"".join(p.read_bytes() for p in sorted((code / "retrieval" / "index").glob("*.py"))))
+    kept = keep / f"{design}-{size}-{stamp.hexdigest()[:12]}"
+    if not (kept / "built.json").exists():
+        shutil.rmtree(kept, ignore_errors=True)
+        built, _ = run_worker(script, code, {**common, "step": "build", "data": str(kept)})
+        (kept / "built.json").write_text(json.dumps(built), encoding="utf-8")
+    shutil.copytree(kept, data)
+    (data / "built.json").unlink()
+    return json.loads((kept / "built.json").read_text(encoding="utf-8"))
+
+
 def du(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
@@ -221,6 +273,11 @@ def main() -> None:
     parser.add_argument("--searches", type=int, default=40)
     parser.add_argument("--code", type=Path, default=ROOT, help="tree of the design under test (default: this one)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "scale.json")
+    parser.add_argument("--adds", type=int, default=7,
+                        help="articles added (and removed) per size; the median is reported")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="keep built indexes here and reuse them in later runs (a 100k build takes minutes); "
+                             "each run measures a copy, so a kept index never changes")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="articlebot-scale-"))
     baseline = work / "baseline"
@@ -235,21 +292,24 @@ def main() -> None:
     rows = []
     try:
         for size in [int(s) for s in args.sizes.split(",")]:
-            sources = work / f"sources-{size}"
-            write_sources(sources, size)
+            # Kept indexes name their sources (a reload reads them again): those are kept beside them.
+            sources = (args.keep or work) / f"sources-{size}"
+            if not sources.exists():
+                write_sources(sources, size)
             for design, code in (("copy", baseline), ("manifest", args.code)):
                 if design == "copy" and size > args.copy_max:
                     continue
                 data = work / f"{design}-{size}"
                 common = {"data": str(data), "design": design, "sources": str(sources)}
-                built, _ = run_worker(script, code, {**common, "step": "build"})
+                built = built_index(args.keep, script, code, common, design, size, data)
                 got, start = run_worker(script, code, {**common, "step": "measure", "extra": str(extra),
-                                               "searches": args.searches})
+                                               "searches": args.searches, "adds": args.adds})
                 row = {"design": design, "size": size, **built, **got, "start_s": start, "disk_mb": du(data) / 2**20}
                 rows.append(row)
                 print(json.dumps(row), flush=True)
                 shutil.rmtree(data, ignore_errors=True)
-            shutil.rmtree(sources, ignore_errors=True)
+            if args.keep is None:
+                shutil.rmtree(sources, ignore_errors=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -258,11 +318,14 @@ def main() -> None:
 
 
 def table(rows: list[dict]) -> None:
-    print("| design | chunks | add one | remove one | reload | search p50/p95 | start | RSS | disk/chunk |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| design | chunks | add one | (Chroma's upsert) | remove one | reload | search p50/p95 | start | RSS "
+          "| disk/chunk |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['design']} | {r['chunks']:,} | {r['add_s']:.2f} s | {r['remove_s']:.2f} s | {r['reload_s']:.1f} s "
-              f"| {r['search_p50_ms']:.1f}/{r['search_p95_ms']:.1f} ms | {r['start_s']:.1f} s | {r['rss_mb']:.0f} MB "
+        chroma = f"{r['chroma_write_ms']:.0f} ms" if "chroma_write_ms" in r else "-"
+        print(f"| {r['design']} | {r['chunks']:,} | {r['add_s']:.2f} s | {chroma} | {r['remove_s']:.2f} s "
+              f"| {r['reload_s']:.1f} s | {r['search_p50_ms']:.1f}/{r['search_p95_ms']:.1f} ms | {r['start_s']:.1f} s "
+              f"| {r['rss_mb']:.0f} MB "
               f"| {r['disk_mb'] * 2**20 / max(r['chunks'], 1) / 1024:.1f} KB |")
 
 

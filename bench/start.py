@@ -25,7 +25,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "서울관 면적은?"
 COMMANDS = {"articles": ["articles"], "search": ["search", QUESTION], "ask": ["ask", QUESTION]}
-ENTRY = "import sys; from articlebot.cli import main; sys.argv[0] = 'articlebot'; main()"
+# What the `articlebot` console script runs: articlebot.launch where a tree has it, else the CLI's main.
+ENTRY = """import sys
+sys.argv[0] = 'articlebot'
+try:
+    from articlebot.launch import main
+except ImportError:
+    from articlebot.cli import main
+main()
+"""
 
 
 def run(code: Path, args: list[str], data: Path) -> tuple[float, float]:

@@ -136,6 +136,8 @@ def analyse_elsewhere(submit: Callable[..., Future]) -> None:
     Kiwi holds the GIL for the whole of its load (about 1 s), so in a thread it only takes turns with
     the imports and the index opening; in another process it runs on the other core. A question's few
     calls cost a fraction of a millisecond each to send. If that process fails, Kiwi loads here."""
+    if _KIWI.submit is not None:  # started already: the launcher starts it first (articlebot/launch.py)
+        return
     try:
         submit(_token_rows, "")  # the load starts now
     except Exception as exc:  # noqa: BLE001 - no other process: Kiwi loads here when first needed

@@ -41,6 +41,19 @@ def test_a_view_follows_its_versions_order_and_leaves_other_articles_out(tmp_pat
     assert np.allclose(both.scores(["코엑스"]), BM25Index(CORPUS[2:] + CORPUS[:2]).scores(["코엑스"]))
 
 
+def test_a_process_sees_what_another_added_pruned_and_added_again(tmp_path):
+    mine, theirs = Lexicon(tmp_path), Lexicon(tmp_path)
+    mine.add([("k1", ["a#0", "a#1"], CORPUS[:2])])
+    assert mine.view(["k1"]).size == 2 and mine.missing(["k1", "k2"]) == ["k2"]
+    theirs.add([("k2", ["b#0", "b#1", "b#2"], CORPUS[2:])])
+    assert mine.missing(["k1", "k2"]) == []
+    theirs.prune(["k1"])
+    theirs.add([("k1", ["a#0"], [["다시", "서울"]])])  # the same key again, under new rows
+    view = mine.view(["k2", "k1"])
+    assert view.size == 4 and view.df("다시") == 1 and view.df("코엑스") == 1
+    assert np.allclose(view.scores(["금리"]), BM25Index(CORPUS[2:] + [["다시", "서울"]]).scores(["금리"]))
+
+
 def test_parts_are_merged_and_pruned_articles_dropped_from_postings(tmp_path):
     lex = Lexicon(tmp_path)
     keys = [f"k{i}" for i in range(MAX_PARTS + 3)]

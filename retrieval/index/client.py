@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +30,7 @@ class Records:
 
 def make_client(data_dir: Path, host: str | None = None, port: int = 8000):
     """A Chroma client: embedded under the data dir, or a `chroma run` server when a host is set."""
+    _defer_otel_exporter()
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -48,6 +52,39 @@ def make_client(data_dir: Path, host: str | None = None, port: int = 8000):
     except Exception as exc:  # chromadb raises bare ValueError/ConnectionError here
         where = f"{host}:{port}" if host else str(data_dir)
         raise StoreUnavailable(f"cannot open the Chroma store at {where}: {exc}") from exc
+
+
+_OTLP = "opentelemetry.exporter.otlp.proto.grpc.trace_exporter"
+
+
+def _defer_otel_exporter() -> None:
+    """Importing chromadb imports OpenTelemetry's gRPC span exporter (grpc, protobuf: about 0.1-0.16 s of a
+    one-shot command's start), which Chroma only instantiates when its OTel tracing is configured
+    (CHROMA_OTEL_GRANULARITY; this app never sets it). Until then a stand-in module holds the name; the
+    first instantiation imports the real exporter and builds that, so configured tracing still works, in
+    embedded and server mode alike. Nothing of Chroma's is patched: only the import is deferred."""
+    if _OTLP in sys.modules or "chromadb" in sys.modules:
+        return
+    stand_in = types.ModuleType(_OTLP)
+
+    def real() -> types.ModuleType:
+        if sys.modules.get(_OTLP) is stand_in:
+            del sys.modules[_OTLP]
+        return importlib.import_module(_OTLP)
+
+    class OTLPSpanExporter:  # noqa: D101 - the stand-in for the one name chromadb imports from the module
+        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+            return real().OTLPSpanExporter(*args, **kwargs)
+
+    def attribute(name: str) -> Any:
+        # The import machinery asks a module for `__path__` and the like: those must not load the real one.
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(real(), name)
+
+    stand_in.OTLPSpanExporter = OTLPSpanExporter  # type: ignore[attr-defined]
+    stand_in.__getattr__ = attribute  # type: ignore[method-assign]
+    sys.modules[_OTLP] = stand_in
 
 
 class ChromaCalls:

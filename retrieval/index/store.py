@@ -1,5 +1,8 @@
 """Chroma holding chunks written once and versions as manifests; one pointer write swaps versions.
 
+A version is a metadata-only collection holding its manifest, or a delta on the version it was written
+from (versions.py says why and how they are resolved and collected).
+
 Why the manifests live in Chroma (a metadata-only collection per version) and not in a local SQLite file:
 in server mode the bot and the CLI may run on different machines against one `chroma run` server, and the
 pointer, the manifests and the chunks must be one truth that every client reaches. Chroma changes one
@@ -20,8 +23,9 @@ from . import manifest as mf
 # Re-exported: callers know these names from the store.
 from .client import META, SERVER_CONNECT_TIMEOUT, SERVER_TIMEOUT, ChromaCalls, Records, make_client  # noqa: F401
 from .manifest import Entry, Manifest
+from .versions import PREFIX  # noqa: F401 (re-exported: callers know it from the store)
+from .versions import Chains, dead_chunks, intact, kept_versions, listing, meta_of, number, version_meta
 
-PREFIX = "articlebot-v"
 # Records per upsert or delete. Chroma's local client holds the GIL for a whole upsert, and its maximum
 # batch (5,461) froze every question and the bot's event loop for 11 s per call of a 5 MB upload's write.
 # Fewer records do not shorten a call much (measured on a loaded 2-core machine: 25 records held the
@@ -33,48 +37,66 @@ WRITE_BATCH = 500
 class VectorStore(ChromaCalls):
     """Versions of one logical index; readers use whichever version the pointer names."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._chains = Chains()
+
     def active_name(self) -> str | None:
         """The active version's name: one small read, cheap enough to check before every question."""
         return self._call(lambda client: (self._meta(client).metadata or {}).get("active") or None)
 
+    def recent(self) -> tuple[str | None, str | None]:
+        """(active, the one active before it): the versions a switch keeps as roots."""
+        meta = self._call(lambda client: self._meta(client).metadata or {})
+        return meta.get("active") or None, meta.get("previous") or None
+
     def active(self) -> tuple[str, dict[str, Any]] | None:
         """(name, metadata without the manifest) of the active version, or None before the first ingest."""
+        name = self.active_name()
+        meta = None if name is None else self._call(lambda client: meta_of(client, name))
+        return None if meta is None else (name, {k: v for k, v in meta.items() if k not in ("manifest", "drop")})
+
+    def manifest(self, name: str) -> Manifest:
+        """A version's manifest: one small read when this process resolved the version it rests on."""
 
         def run(client):
-            name = (self._meta(client).metadata or {}).get("active")
-            if not name:
-                return None
-            meta = dict(client.get_collection(name, embedding_function=None).metadata or {})
-            meta.pop("manifest", None)
-            return name, meta
+            meta = meta_of(client, name)
+            if meta is None:
+                raise StoreUnavailable(f"version {name} of the index is gone")
+            return self._chains.resolve(name, meta, lambda vname: meta_of(client, vname))
 
         return self._call(run)
 
-    def manifest(self, name: str) -> Manifest:
-        return self._call(lambda client: mf.decode(
-            name, dict(client.get_collection(name, embedding_function=None).metadata or {})))
+    def intact(self, name: str) -> bool:
+        """Whether version `name` and every version its chain rests on exist (read, not from the cache)."""
+        return self._call(lambda client: intact(client, name))
 
     def write_version(self, embedder_id: str, entries: list[Entry], fresh: Records,
-                      vectors: np.ndarray, pause: Pause = no_pause) -> str:
+                      vectors: np.ndarray, pause: Pause = no_pause, base: str | None = None) -> str:
         """Write a new (inactive) version: its manifest, then the chunks no earlier version wrote.
 
         `fresh.ids` are record ids (`key:position`). The manifest goes first: from then on a collector in
         another process keeps every chunk it names, including the ones about to be written.
 
-        `pause` is called before each batch of chunks.
+        With `base` (the version `entries` were made from) still active, only the change is stored: a
+        collector keeps the versions a kept one rests on. Had another writer's switch come between, the
+        base may be collected soon, so the whole manifest is written. `pause` is called before each batch.
         """
         collection = mf.chunk_collection(embedder_id)
 
         def run(client):
             meta = self._meta(client)
+            active = (meta.metadata or {}).get("active")
             version = int((meta.metadata or {}).get("next_version", 1))
-            info = {"embedder": embedder_id, "chunks": collection, "format": 2, "manifest": mf.encode(entries)}
+            on = self._chains.cached(base) if base is not None and base == active else None
+            info = version_meta(embedder_id, collection, entries, on, self._chains.created(base) if on else 0.0)
+            created = time.time()
             for _ in range(20):
                 meta.modify(metadata={**(meta.metadata or {}), "next_version": version + 1})
                 name = f"{PREFIX}{version}"
                 try:
                     client.create_collection(name, embedding_function=None,
-                                             metadata={**info, "version": version, "created": time.time()})
+                                             metadata={**info, "version": version, "created": created})
                     break
                 except Exception as exc:
                     # Another process took this number between our read and our create: take the next.
@@ -83,6 +105,8 @@ class VectorStore(ChromaCalls):
                     version += 1
             else:
                 raise StoreUnavailable("could not find a free version name in the vector store")
+            self._chains.remember(name, created, Manifest(name, embedder_id, collection, list(entries),
+                                                          depth=int(info["depth"])))
             if fresh.ids:
                 col = self._chunks(client, collection, create=True)
                 step = min(WRITE_BATCH, client.get_max_batch_size())
@@ -106,36 +130,30 @@ class VectorStore(ChromaCalls):
         def run(client):
             meta = self._meta(client)
             previous = (meta.metadata or {}).get("active")
-            meta.modify(metadata={**(meta.metadata or {}), "active": name})
-            numbers = [n for n in (_number(name), _number(previous)) if n is not None]
+            meta.modify(metadata={**(meta.metadata or {}), "active": name, "previous": previous or ""})
+            numbers = [n for n in (number(name), number(previous)) if n is not None]
             floor = min(numbers) if numbers else 0
-            versions = {}
-            for col in client.list_collections():
-                cname = col if isinstance(col, str) else col.name
-                if _number(cname) is not None:
-                    versions[cname] = col
-            dropped = [c for c in versions if _number(c) < floor and c not in (name, previous)]
+            metas, listed = listing(client)
+            # Roots: versions a reader or a writer may still use; kept too: the versions their chains rest on.
+            roots = {c for c in metas if number(c) >= floor or c in (name, previous)}
+            kept = kept_versions(metas, roots)
+            self._chains.keep_only(kept)
+            dropped = [c for c in metas if c not in kept]
             if not dropped:
                 return set()
-            return self._collect(client, versions, dropped, pause)
+            return self._collect(client, metas, roots, dropped, listed, pause)
 
         return self._call(run)
 
-    def _collect(self, client, versions: dict[str, Any], dropped: list[str], pause: Pause) -> set[str]:
-        def manifest_of(cname: str) -> Manifest:
-            col = versions[cname]
-            meta = col.metadata if not isinstance(col, str) else client.get_collection(cname).metadata
-            return mf.decode(cname, dict(meta or {}))
+    def _collect(self, client, metas: dict[str, dict[str, Any]], roots: set[str], dropped: list[str],
+                 existing: set[str], pause: Pause) -> set[str]:
+        def resolve(cname: str) -> Manifest:
+            return self._chains.resolve(cname, metas[cname], lambda v: metas.get(v))
 
-        kept = [manifest_of(c) for c in versions if c not in dropped]
-        live = {(m.collection, e.key) for m in kept for e in m.entries}
-        dead: dict[str, dict[str, int]] = {}
-        for m in map(manifest_of, dropped):
-            for e in m.entries:
-                if (m.collection, e.key) not in live:
-                    dead.setdefault(m.collection, {})[e.key] = e.chunks
-        collections = {m.collection for m in kept}
-        existing = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+        dead = dead_chunks(metas, roots, dropped, resolve)
+        if dead is None:
+            return set()
+        collections = {str(metas[c].get("chunks", "")) for c in metas if c not in dropped}
         for cname, keys in dead.items():
             if cname not in existing:
                 continue
@@ -233,13 +251,3 @@ class VectorStore(ChromaCalls):
                        include=("metadatas", "embeddings"))
         return {str(g["metadata"]["chunk_id"]): np.asarray(g["embedding"], dtype=np.float32)
                 for g in got.values() if g["metadata"]["chunk_id"] in wanted}
-
-
-def _number(name: object) -> int | None:
-    """The version number of a version collection's name, else None."""
-    if not isinstance(name, str) or not name.startswith(PREFIX):
-        return None
-    try:
-        return int(name[len(PREFIX):])
-    except ValueError:
-        return None

@@ -162,10 +162,11 @@ def commit(store: VectorStore, lexicon: Lexicon, embedder: Embedder, current: St
     if progress:
         progress("writing", len(fresh.ids), len(fresh.ids))
     cache_terms(lexicon, fresh, pause)
-    name = store.write_version(embedder.id, plan.entries, fresh, vectors, pause)
-    _check_reused(store, collection, current, plan, present)
+    name = store.write_version(embedder.id, plan.entries, fresh, vectors, pause,
+                               base=current.collection if current is not None else None)
+    _check_reused(store, collection, current, plan, present, name)
     lexicon.prune(store.activate(name, pause))
-    manifest = Manifest(name, embedder.id, collection, plan.entries)
+    manifest = store.manifest(name)  # what was just written (held by the store: no read)
     sync(store, lexicon, manifest)
     snap = StoredSnapshot(manifest, store, lexicon)
     report.added += len(todo)
@@ -180,14 +181,23 @@ def commit(store: VectorStore, lexicon: Lexicon, embedder: Embedder, current: St
 
 
 def _check_reused(store: VectorStore, collection: str, current: StoredSnapshot | None, plan: Plan,
-                  present: set[str]) -> None:
+                  present: set[str], name: str) -> None:
     """Refuse to activate a version naming chunks another writer collected while this one embedded.
 
-    Our manifest is written, so collections from now on keep what it names; but if two writes were
-    activated since we read `current`, the chunks we reuse from it may be gone already.
+    Our manifest is written, so collections from now on keep what it names (and the version it rests on);
+    but if two writes were activated since we read `current`, the chunks we reuse from it, or that version,
+    may be gone already.
     """
-    if current is None or store.active_name() == current.collection:
+    if current is None:
         return
+    active, previous = store.recent()
+    if active == current.collection:
+        return
+    # Two switches since `current` was read: under whole-manifest versions its chunks were collected by
+    # then; with deltas they may survive, but the write would undo both others' changes, so it is refused.
+    if current.collection != previous or not store.intact(name):
+        raise StoreUnavailable("another process changed the index while this write ran; the index is "
+                               "unchanged, try again")
     reused = [e for e in plan.entries if e.key in present]
     stored = set(_stored(store, collection, reused))
     if any(e.key not in stored for e in reused if e.chunks):
