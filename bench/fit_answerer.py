@@ -99,13 +99,46 @@ def paraphrased(q, qid: str, share: tuple[float, float]):
     return q
 
 
-def extract(service, questions, withhold: bool = False, reword: tuple[float, float] | None = None) -> list[dict]:
+def _cut(service, passages, item):
+    """The passages as if the article never said the answer: every sentence of the question's own paragraph
+    holding the answer text is taken out (the rest of the paragraph stays), and the index's word counts are
+    made without it. None when the paragraph was not retrieved or the answer shows up elsewhere."""
+    from dataclasses import replace
+
+    from retrieval.answer.features import CorpusStats
+    from retrieval.korean import terms
+
+    def without(text: str) -> str:
+        sents = service.sentences.table_for([text]).sentences(text)
+        keep, at = [], 0
+        for s in sents:
+            if item.answer in text[s.start : s.end]:
+                keep.append(text[at : s.start])
+                at = s.end
+        return ("".join(keep) + text[at:]).strip()
+
+    own = [p for p in passages if p.article_id == item.pid and item.answer in p.text]
+    if not own:
+        return None
+    cut = [replace(p, text=without(p.text)) if p.article_id == item.pid else p for p in passages]
+    if any(item.answer in p.text for p in cut):
+        return None
+    kept = [(terms(without(text)), without(text)) if pid == item.pid else (words, text)
+            for pid, words, text in _corpus(service)]
+    return cut, CorpusStats([w for w, _ in kept], [x for _, x in kept])
+
+
+def extract(service, questions, withhold: bool = False, reword: tuple[float, float] | None = None,
+            cut: bool = False) -> list[dict]:
     """Each question's candidates with features and labels, computed by the run-time code.
 
     `withhold`: the question's own paragraph is kept out of the retrieved passages (the next best take its
     place), making an on-topic question the index cannot answer: its title's other paragraphs are still
     there, unlike a left-out title's. Questions whose answer text still shows up are skipped.
-    `reword`: the range of the share of each question's words taken as paraphrased (`paraphrased`)."""
+    `reword`: the range of the share of each question's words taken as paraphrased (`paraphrased`).
+    `cut`: the sentence holding the answer is taken out of its paragraph (`_cut`): an on-topic question the
+    article being quoted does not answer, as news readers ask ("활동비가 얼마" of an article on a reporters'
+    programme that names no allowance)."""
     from retrieval.answer.evidence import analyze
     from retrieval.answer.features import CorpusStats, candidates, question_features
 
@@ -122,14 +155,21 @@ def extract(service, questions, withhold: bool = False, reword: tuple[float, flo
             # The index as if the paragraph were not in it: its words count as never mentioned.
             kept = [(words, text) for pid, words, text in _corpus(service) if pid != item.pid]
             stats = CorpusStats([w for w, _ in kept], [x for _, x in kept])
+        if cut:
+            made = _cut(service, passages, item)
+            if made is None:
+                continue
+            passages, stats = made
         q = analyze(item.q)
         if reword:
             q = paraphrased(q, item.id, reword)
         qvec = service.embedder.embed_query(standalone)
         cands = candidates(q, qvec, passages, service.sentences.table_for([p.text for p in passages]), stats)
-        out.append({"id": item.id + ("-withheld" if withhold else "") + ("-reworded" if reword else ""),
-                    "half": item.half, "reworded": bool(reword),
-                    "answerable": item.answerable and not withhold, "withheld": withhold, "hangul": q.hangul,
+        out.append({"id": item.id + ("-withheld" if withhold else "") + ("-cut" if cut else "")
+                    + ("-reworded" if reword else ""),
+                    "half": item.half, "reworded": bool(reword), "cut": cut,
+                    "answerable": item.answerable and not withhold and not cut, "withheld": withhold,
+                    "hangul": q.hangul,
                     "asked": question_features(q, stats),
                     "cands": [{"f": c.features, "y": int(item.answerable and c.passage.article_id == item.pid
                                                          and item.answer in c.text),
@@ -151,16 +191,20 @@ def features(cache: Path, which: str = "fit", reworded: bool = False) -> list[di
     chosen = answerdata.sample(questions, which, FIT_ANSWERABLE, FIT_REFUSALS)
     # A different slice of the half's indexed questions than the answerable rows above.
     pool = answerdata.sample(questions, which, FIT_ANSWERABLE + FIT_WITHHELD, 0)[FIT_ANSWERABLE:]
-    sets = {"asked": (chosen, False, None), "withheld": (pool, True, None)}
+    # Cut from the withheld slice (both are refusals), so no question is both answered and cut.
+    cuts = pool
+    sets = {"asked": (chosen, False, None, False), "withheld": (pool, True, None, False),
+            "cut": (cuts, False, None, True)}
     if reworded:
-        sets |= {"asked-reworded": (chosen, False, REWORD), "withheld-reworded": (pool, True, REWORD)}
+        sets |= {"asked-reworded": (chosen, False, REWORD, False), "withheld-reworded": (pool, True, REWORD, False),
+                 "cut-reworded": (cuts, False, REWORD, True)}
     service, rows = None, []
-    for name, (items, withhold, reword) in sets.items():
+    for name, (items, withhold, reword, cut) in sets.items():
         path = cache / f"features-{which}-{name}.json"
         if not path.exists():
             service = service or korquad_service(cache)
             t0 = time.perf_counter()
-            path.write_text(json.dumps(extract(service, items, withhold, reword), ensure_ascii=False),
+            path.write_text(json.dumps(extract(service, items, withhold, reword, cut), ensure_ascii=False),
                             encoding="utf-8")
             print(f"features {which}/{name}: {time.perf_counter() - t0:.0f} s", flush=True)
         rows += json.loads(path.read_text(encoding="utf-8"))
@@ -233,17 +277,20 @@ def fit_pair(rows: list[dict], sent_names, dec_names) -> tuple[Linear, Linear, d
     best, thr = -1.0, 0.0
     answerable = np.array(dec_y) == 1
     withheld = np.array([bool(r.get("withheld")) for r in usable])
-    left_out = ~answerable & ~withheld
+    cut = np.array([bool(r.get("cut")) for r in usable])
+    left_out = ~answerable & ~withheld & ~cut
     n_ans = int(answerable.sum()) + sum(1 for r in rows if r["answerable"] and not r["cands"])
-    # The threshold weighs three rates equally: gold answer quoted, left-out title refused, withheld paragraph
-    # refused (the on-topic refusals news questions need most).
+    # The threshold weighs the answered rate against the refusals: gold answer quoted, left-out title refused,
+    # and the two on-topic refusals news questions need most (withheld paragraph, cut sentence) as one rate.
+    rate = lambda mask, t: float(np.mean(z[mask] < t)) if mask.any() else 1.0  # noqa: E731
     for t in np.unique(np.round(z, 3)):
         hit = np.sum((z >= t) & answerable & np.array(gold)) / n_ans
-        refused, on_topic = np.mean(z[left_out] < t), (np.mean(z[withheld] < t) if withheld.any() else 1.0)
+        refused, held, was_cut = rate(left_out, t), rate(withheld, t), rate(cut, t)
+        on_topic = (held + was_cut) / 2 if cut.any() else held
         if (hit + refused + on_topic) / 3 > best:
             best, thr = (hit + refused + on_topic) / 3, float(t)
             figs = {"gold_in_answer": round(float(hit), 3), "refusals": round(float(refused), 3),
-                    "withheld_refused": round(float(on_topic), 3)}
+                    "withheld_refused": round(held, 3)} | ({"cut_refused": round(was_cut, 3)} if cut.any() else {})
     figs["sentence_top1_when_retrieved"] = round(float(np.mean([quoted_gold(ranked(r, oof[r["id"]]))
                                                                   for r in train])), 3)
     decision = Linear(decision.features, decision.mean, decision.scale, decision.coef, decision.intercept, thr)
@@ -258,22 +305,15 @@ def evaluate(rows: list[dict], sentence: Linear, decision: Linear) -> dict:
     out = {}
     for name, part in (("asked", [r for r in rows if not r.get("reworded")]),
                        ("reworded", [r for r in rows if r.get("reworded")])):
-        hit = n_ans = refused = n_out = on_topic = n_held = 0
+        counts = {k: [0, 0] for k in ("gold_in_answer", "left_out_refused", "withheld_refused", "cut_refused")}
         for r in part:
             rk = ranked(r, sentence) if r["cands"] else []
             says = bool(rk) and float(decision.logits([decision_features(r["asked"], rk)])[0]) >= decision.threshold
-            if r["answerable"]:
-                n_ans += 1
-                hit += says and quoted_gold(rk)
-            elif r.get("withheld"):
-                n_held += 1
-                on_topic += not says
-            else:
-                n_out += 1
-                refused += not says
-        out[name] = {"gold_in_answer": f"{hit}/{n_ans} {hit / max(n_ans, 1):.3f}",
-                     "left_out_refused": f"{refused}/{n_out} {refused / max(n_out, 1):.3f}",
-                     "withheld_refused": f"{on_topic}/{n_held} {on_topic / max(n_held, 1):.3f}"}
+            kind = ("gold_in_answer" if r["answerable"] else "withheld_refused" if r.get("withheld")
+                    else "cut_refused" if r.get("cut") else "left_out_refused")
+            counts[kind][0] += (says and quoted_gold(rk)) if r["answerable"] else not says
+            counts[kind][1] += 1
+        out[name] = {k: f"{a}/{n} {a / max(n, 1):.3f}" for k, (a, n) in counts.items()}
     return out
 
 
@@ -295,11 +335,19 @@ def main(argv: list[str] | None = None) -> int:
     # copies stay a report-half robustness figure (--report).
     rows = features(args.cache)
     ko = fit_pair(rows, SENTENCE_FEATURES, DECISION_FEATURES)
-    dense = fit_pair(rows, DENSE_FEATURES, DENSE_DECISION_FEATURES)
+    # The cut sentences are told apart by what the article says in words (is the asked noun there at all?),
+    # which the dense-only model never sees: to it a cut question looks answered by the sentence beside the
+    # cut one, so fitting it on them would only raise its threshold and refuse more questions in English.
+    dense = fit_pair([r for r in rows if not r.get("cut")], DENSE_FEATURES, DENSE_DECISION_FEATURES)
+    from retrieval.index.embeddings import E5Embedder
+
     meta = {"data": answerdata.ATTRIBUTION, "split": "fitted on the `fit` half of titles (bench/answerdata.py)",
+            "embedder": E5Embedder.id,  # korquad_service's: features in its cosine scale (EMBEDDER_SCALED)
             "questions": {"answerable": sum(r["answerable"] for r in rows),
-                          "left_out_title": sum(not r["answerable"] and not r.get("withheld") for r in rows),
-                          "withheld_paragraph": sum(bool(r.get("withheld")) for r in rows)},
+                          "left_out_title": sum(not r["answerable"] and not r.get("withheld") and not r.get("cut")
+                                                for r in rows),
+                          "withheld_paragraph": sum(bool(r.get("withheld")) for r in rows),
+                          "cut_sentence": sum(bool(r.get("cut")) for r in rows)},
             "fit_half": {"korean": ko[2], "dense_only": dense[2]}}
     model = AnswerModel(ko[0], ko[1], dense[0], dense[1], meta)
     args.out.write_text(json.dumps(model.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
