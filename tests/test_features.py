@@ -96,3 +96,14 @@ def test_a_feature_in_another_embedders_cosine_scale_is_read_at_its_fitted_mean(
     embedder.id = svc.extractive.model.meta["embedder"]  # as if it were
     assert svc.extractive.confidence(q, ranked, svc._stats) == pytest.approx(
         float(model.logits([row])[0]) - model.threshold)
+
+
+def test_a_name_in_the_headline_counts_for_the_sentences_under_it(tmp_path, embedder):
+    svc = one_article(tmp_path, embedder, JEJU)
+    question = "What are the opening hours of Jeju's beaches?"
+    q = analyze(question)
+    ranked = svc.extractive.rank(q, embedder.embed_query(question), svc.search(question), svc._stats)
+    hours = next(c for c in ranked if c.text.startswith("운영시간은"))
+    # "Jeju" is romanized 제주도 of the headline; the sentence itself names no place.
+    assert "jeju" in q.anchors
+    assert hours.features["names"] < hours.features["names_titled"] == 1.0
