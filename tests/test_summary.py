@@ -38,3 +38,31 @@ def test_with_several_articles_the_summary_names_the_one_it_chose(data_dir, embe
     ans = svc.ask("한강 야간 도서관 기사 요약해줘")
     assert ans.answerable and "「한강 야간 도서관 연다」" in ans.answer
     assert {c.article_id for c in ans.citations} == {"library"}
+
+
+def test_a_summary_reaches_a_fact_unlike_those_already_chosen():
+    """Three sentences on opening hours are each more central than the one on lifeguards; after the lead the
+    summary does not spend every place left on the hours."""
+    import numpy as np
+
+    from retrieval.answer.sentences import SentenceInfo, SentenceTable
+    from retrieval.answer.summary import summarize
+    from retrieval.models import Passage
+
+    sents = ["제주도내 해수욕장이 오는 27일부터 본격 개장된다.", "제주시와 서귀포시 등 모두 11곳이 문을 연다.",
+             "운영시간은 오전 9시부터 오후 7시까지다.", "야간에는 해수욕장 네 곳이 오후 9시까지 운영한다.",
+             "일부 해수욕장은 주말에 오후 8시까지 운영한다.", "해수욕장 안전관리에는 모두 246명이 투입된다."]
+    text = " ".join(sents)
+    # Axes: the opening, the hours, the lifeguards, and two ways the hours sentences differ.
+    vecs = [[1, 0.3, 0.2, 0, 0], [1, 0.4, 0.1, 0.1, 0], [0.4, 1, 0, 0.3, 0], [0.4, 1, 0, 0, 0.3],
+            [0.4, 1, 0, -0.3, 0], [0.4, 0, 1, 0, 0]]
+    vecs = np.array([np.array(v) / np.linalg.norm(v) for v in vecs], dtype=np.float32)
+    infos, at = [], 0
+    for row, s in enumerate(sents):
+        start = text.index(s, at)
+        infos.append(SentenceInfo(start, start + len(s), frozenset({"a", "b", "c", str(row)}), s, (), row))
+        at = start + len(s)
+    passage = Passage("c0", "beaches", "해수욕장 개장", text)
+    ans = summarize("요약해줘", "요약해줘", [passage], SentenceTable({text: infos}, vecs), several=False)
+    quoted = ans.answer
+    assert "246명" in quoted and sum(h in quoted for h in ("오전 9시", "오후 9시", "오후 8시")) < 3

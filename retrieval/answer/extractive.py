@@ -15,7 +15,7 @@ from ..base import NOT_IN_ARTICLE, lang_of
 from ..check.citations import CitationBook
 from ..models import Answer, Passage
 from .evidence import Kind, Question, analyze, is_statement
-from .features import Candidate, CorpusStats, candidates, decision_features, question_features
+from .features import EMBEDDER_SCALED, Candidate, CorpusStats, candidates, decision_features, question_features
 from .leads import short_answer
 from .model import AnswerModel, load_model
 from .sentences import SentenceIndex
@@ -72,6 +72,8 @@ class ExtractiveAnswerer:
         """The decision model's logit minus its threshold: answer when positive."""
         model = self.model.decision if q.hangul else self.model.dense_decision
         row = decision_features(question_features(q, stats), ranked)
+        if self.model.meta.get("embedder") != getattr(self.sentences.embedder, "id", None):
+            row |= {f: m for f, m in zip(model.features, model.mean) if f in EMBEDDER_SCALED}
         return float(model.logits([row])[0]) - model.threshold
 
     def answer(self, question: str, standalone: str, context: list[str], query_vec: np.ndarray,

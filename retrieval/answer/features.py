@@ -24,21 +24,27 @@ from .sentences import SentenceInfo, SentenceTable
 SENTENCE_FEATURES = (
     "nouns", "nouns_near", "others", "passage_terms", "compound", "typed", "dense", "dense_z", "dense_gap",
     "passage_score", "passage_rank", "kind_asked", "kind_ok", "statement", "length", "first", "lex_gap",
-    "names", "names_asked", "focus", "focus_asked", "titled",
+    "names", "names_asked", "focus", "focus_asked", "titled", "names_titled",
 )
 # Other languages share no words with a Korean article: only these speak for them.
 DENSE_FEATURES = ("dense_z", "dense_gap", "passage_score", "passage_rank", "kind_asked", "kind_ok", "statement",
-                  "length", "first", "names", "names_asked")
+                  "length", "first", "names", "names_asked", "names_titled")
 # The answer-or-refuse decision, from the best sentence and the question as a whole. The passage's fused score
 # is left out here: it is relative to the whole index (near 1 for any question on a one-article index, lower
 # on KorQuAD's 750 paragraphs), so a threshold learned on one index size would not carry to another.
 # Words the index never mentions are weighed in three parts: names (the question is about something else),
 # the noun the question word asks about (the asked thing is missing) and the rest (often only the reader's
-# own wording: on a few news articles most words of a reworded question are unmentioned).
+# own wording: on a few news articles most words of a reworded question are unmentioned). Whether the index
+# mentions a word says little once it holds hundreds of articles, so the same is asked of the article quoted
+# (`_article_features`), and the best sentence's own similarity (top_dense) joins its relative standing.
 DECISION_FEATURES = ("top", "margin", "top_nouns", "best_nouns", "top_dense_z", "peak", "unmentioned", "q_terms",
                      "top_names", "top_focus", "focus_asked", "focus_unmentioned", "names_unmentioned",
-                     "top_titled")
-DENSE_DECISION_FEATURES = ("top", "margin", "top_dense_z", "peak", "top_names", "names_asked")
+                     "top_titled", "top_dense", "focus_article", "nouns_article", "kind_article")
+# Decision features in the embedder's own cosine scale (E5's sit near 0.85, other embedders' far lower): under
+# an embedder other than the one the model was fitted with, they are read at their fitted mean (no evidence
+# either way) rather than as a far-off value that would refuse every question.
+EMBEDDER_SCALED = ("top_dense",)
+DENSE_DECISION_FEATURES = ("top", "margin", "top_dense_z", "peak", "top_names", "names_asked", "top_names_titled")
 
 
 @dataclass
@@ -168,11 +174,39 @@ def candidates(q: Question, qvec: np.ndarray, passages: list[Passage], index: Se
         # The headline names what the whole article is about; its sentences seldom repeat it ("제주도 해수욕장
         # 개장 계획" … "운영시간은 오전 10시부터…"), as a Wikipedia paragraph seldom repeats its title.
         f["titled"] = found.share(q.nouns, [c.info], given | found.titled(c.passage.title))
+        # The same for names, which is all an English question shares with a Korean article ("Jeju" is in
+        # "제주도 해수욕장 개장 계획", not in "안전관리에는 총 246명이 투입된다").
+        f["names_titled"] = _names_titled(q.anchors, c, f["names"])
+    _article_features(out, q, found)
     lex = [0.75 * c.features["nouns"] + 0.25 * c.features["others"] for c in out]
     top = max(lex)
     for c, x in zip(out, lex):
         c.features["lex_gap"] = x - top
     return out
+
+
+def _names_titled(anchors: list[str], c: Candidate, held: float) -> float:
+    if not anchors or held == 1.0 or not c.passage.title:
+        return held
+    title = names.of_title(c.passage.title)
+    return sum(names.holds(a, c.info.terms, c.info.squashed, c.info.proper) or names.holds(a, *title)
+               for a in anchors) / len(anchors)
+
+
+def _article_features(out: list[Candidate], q: Question, found: _Found) -> None:
+    """What the retrieved text of each candidate's article holds: the asked noun, the question's nouns, a
+    sentence of the asked kind. Whether the *index* mentions a word says little once it holds hundreds of
+    articles (some paragraph always says 학술지); whether the article being quoted says it is the same
+    question at any index size, and it is what tells an on-topic question the article never answers."""
+    by_article: dict[str, list[Candidate]] = {}
+    for c in out:
+        by_article.setdefault(c.passage.article_id, []).append(c)
+    for group in by_article.values():
+        infos = [c.info for c in group]
+        focus, nouns = found.share(q.focus, infos), found.share(q.nouns, infos)
+        kind = max(c.features["kind_ok"] for c in group)
+        for c in group:
+            c.features["focus_article"], c.features["nouns_article"], c.features["kind_article"] = focus, nouns, kind
 
 
 def question_features(q: Question, stats: CorpusStats) -> dict[str, float]:
@@ -205,7 +239,12 @@ def decision_features(asked: dict[str, float], ranked: list[Candidate]) -> dict[
         "names_asked": top.features["names_asked"],
         "top_focus": top.features["focus"],
         "top_titled": top.features["titled"],
+        "top_names_titled": top.features["names_titled"],
+        "top_dense": top.features["dense"],
         "focus_asked": top.features["focus_asked"],
         "peak": top.features["dense"] - float(np.mean([c.features["dense"] for c in ranked])),
         "passage_score": top.passage.score,
+        "focus_article": top.features["focus_article"],
+        "nouns_article": top.features["nouns_article"],
+        "kind_article": top.features["kind_article"],
     }

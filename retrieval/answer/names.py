@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from anyascii import anyascii
 
-from ..korean import normalize
+from ..korean import normalize, squash, terms, tokens
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 # Two romanizations of one name differ in a letter or two ("Seongsan"/"SeongSan", "Gyeongnam"/"GyeongNam-do");
@@ -59,6 +59,14 @@ def holds(anchor: str, terms: frozenset[str], squashed: str, proper: tuple[str, 
     if anchor in terms or (len(anchor) >= 2 and anchor in squashed):
         return True
     return anchor.isascii() and any(_near(anchor, romanized(p)) for p in proper)
+
+
+@lru_cache(maxsize=4096)
+def of_title(title: str) -> tuple[frozenset[str], str, tuple[str, ...]]:
+    """A headline as `holds` reads a sentence: its terms, squashed text and proper nouns (cached: a title is
+    read for every sentence of its article)."""
+    text = normalize(title)
+    return frozenset(terms(title)), squash(title), tuple(t.form.lower() for t in tokens(text) if t.tag == "NNP")
 
 
 def share(anchors_: list[str], terms: frozenset[str], squashed: str, proper: tuple[str, ...]) -> float:

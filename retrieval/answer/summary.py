@@ -19,6 +19,7 @@ SENTENCES = 5  # the lead, then the most central: 3 to 5 in all
 LEAD = 2
 # Two sentences this similar say the same thing (a caption repeating the lead, an overlapping chunk).
 SAME = 0.95
+MMR = 0.5
 
 
 def _sentences(passages: list[Passage], table: SentenceTable) -> list[tuple[Passage, int, int, int]]:
@@ -45,11 +46,14 @@ def summarize(question: str, standalone: str, passages: list[Passage], table: Se
     sims = vecs @ vecs.T
     centrality = (sims.sum(axis=1) - 1) / max(len(sents) - 1, 1)
     chosen = list(range(min(LEAD, len(sents))))
-    for i in np.argsort(-centrality, kind="stable"):
-        if len(chosen) >= SENTENCES:
+    # Maximal marginal relevance (Carbonell & Goldstein, 1998), at its even weighting: each next sentence is
+    # central but unlike those already chosen, so a summary of a beach-opening story reaches the lifeguards
+    # and not three more sentences on opening hours.
+    while len(chosen) < min(SENTENCES, len(sents)):
+        rest = [i for i in range(len(sents)) if i not in chosen and sims[i, chosen].max() < SAME]
+        if not rest:
             break
-        if i not in chosen and all(sims[i, j] < SAME for j in chosen):
-            chosen.append(int(i))
+        chosen.append(max(rest, key=lambda i: MMR * centrality[i] - (1 - MMR) * sims[i, chosen].max()))
     book = CitationBook()
     parts = []
     for i in sorted(chosen):
