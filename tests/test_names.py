@@ -14,6 +14,14 @@ def test_question_words_and_the_first_word_are_not_names():
     assert analyze("What did they say?").anchors == []
 
 
+def test_english_words_capitalized_in_a_name_are_not_romanized_korean():
+    # 한국과학재단 is "Korea Science and Engineering Foundation": only Korea (as 한국) can be found in Hangul.
+    q = analyze("How many results did the Korea Science and Engineering Foundation select?")
+    assert "science" not in q.anchors and "foundation" not in q.anchors and "한국" in q.anchors
+    # Acronyms are written in Latin letters in Korean articles too.
+    assert analyze("Who scored SBS's opening goal?").anchors == ["sbs"]
+
+
 def test_korean_question_anchors_are_proper_nouns_and_numbers():
     q = analyze("포스텍 연구팀은 2016년에 무엇을 발표했나?")
     assert "포스텍" in q.anchors and "2016" in q.anchors

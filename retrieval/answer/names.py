@@ -22,9 +22,20 @@ _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 NEAR = 0.8
 
 
+# One syllable of Revised Romanization (initial, vowel, final). A capitalized English word that cannot be cut
+# into these ("Science", "Foundation", "Ministry") is the question's own English, not a Korean name spelled
+# out, and no romanized Korean will ever match it; "Jeju", "Geochang", "Buyeo" can be.
+_SYLLABLE = (r"(?:kk|tt|pp|ss|jj|ch|g|n|d|r|l|m|b|s|j|k|t|p|h|w|y)?"
+             r"(?:yae|yeo|wae|ae|ya|eo|ye|wa|oe|yo|wo|we|wi|yu|eu|ui|a|e|o|u|i)(?:ng|k|n|t|l|m|p|g|b)?")
+_ROMANIZED = re.compile(rf"(?:{_SYLLABLE})+")
+# English names of Korea, which no romanization of 한국 gives.
+_EXONYMS = {"korea": "한국", "korean": "한국"}
+
+
 def anchors(question_tokens, hangul: bool, stop: frozenset[str]) -> list[str]:
     """The question's names and numbers (lower case): proper nouns and digits in Korean; in other languages,
-    capitalized words other than the first and digits. `question_tokens` are Kiwi tokens of the question."""
+    digits and capitalized words other than the first that are acronyms (SBS, CES: written so in Korean text
+    too) or could be romanized Korean. `question_tokens` are Kiwi tokens of the question."""
     out: list[str] = []
     for i, t in enumerate(question_tokens):
         form = t.form
@@ -33,7 +44,11 @@ def anchors(question_tokens, hangul: bool, stop: frozenset[str]) -> list[str]:
         elif hangul and t.tag == "NNP":
             out.append(form.lower())
         elif not hangul and t.tag == "SL" and i > 0 and form[:1].isupper() and form.lower() not in stop:
-            out.append(form.lower())
+            word = form.lower()
+            if word in _EXONYMS:
+                out.append(_EXONYMS[word])
+            elif form.isupper() or _ROMANIZED.fullmatch(word):
+                out.append(word)
     return list(dict.fromkeys(a for a in out if a))
 
 
