@@ -6,8 +6,6 @@ sentence index, computed at ingest): the facts the article keeps coming back to.
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..base import lang_of
 from ..check.citations import CitationBook
 from ..models import Answer, Passage
