@@ -14,7 +14,7 @@ from functools import partial
 import numpy as np
 
 from ..index.lexical import idf
-from ..korean import squash, terms
+from ..korean import squash
 from ..models import Passage
 from . import names
 from .evidence import Kind, Question, contains, has_kind, is_statement
@@ -102,7 +102,7 @@ class _Found:
         """The words a title holds."""
         found = self._titles.get(title)
         if found is None:
-            title_terms, squashed = frozenset(terms(title)), squash(title)
+            title_terms, squashed, _ = names.of_title(title)
             found = self._titles[title] = frozenset(w for w in self.words if contains(w, title_terms, squashed))
         return found
 
@@ -144,6 +144,7 @@ def candidates(q: Question, qvec: np.ndarray, passages: list[Passage], index: Se
     q_terms = q.all_terms
     found = _Found(q_terms + q.type_words + q.focus, stats)
     borrowed = frozenset(topic[1]) if topic else frozenset()
+    title_names: dict[str, frozenset[str]] = {}  # the question's anchors each title holds
     for c, sim, nb, allp in zip(out, sims, near, whole):
         f = c.features
         # A sentence, its neighbours and its passage are of one article: the borrowed topic is said for
@@ -167,7 +168,8 @@ def candidates(q: Question, qvec: np.ndarray, passages: list[Passage], index: Se
         f["statement"] = float(is_statement(c.text))
         f["length"] = math.log1p(len(c.text)) / 6
         f["first"] = float(c.passage.position == 0 and c.info.start == 0)
-        f["names"] = names.share(q.anchors, c.info.terms, c.info.squashed, c.info.proper)
+        named = names.held(q.anchors, c.info.terms, c.info.squashed, c.info.proper)
+        f["names"] = len(named) / len(q.anchors) if q.anchors else 0.0
         f["names_asked"] = float(bool(q.anchors))
         f["focus"] = share(q.focus, [c.info, *nb])
         f["focus_asked"] = float(bool(q.focus))
@@ -176,21 +178,15 @@ def candidates(q: Question, qvec: np.ndarray, passages: list[Passage], index: Se
         f["titled"] = found.share(q.nouns, [c.info], given | found.titled(c.passage.title))
         # The same for names, which is all an English question shares with a Korean article ("Jeju" is in
         # "제주도 해수욕장 개장 계획", not in "안전관리에는 총 246명이 투입된다").
-        f["names_titled"] = _names_titled(q.anchors, c, f["names"])
+        if c.passage.title not in title_names:
+            title_names[c.passage.title] = names.held(q.anchors, *names.of_title(c.passage.title))
+        f["names_titled"] = len(named | title_names[c.passage.title]) / len(q.anchors) if q.anchors else 0.0
     _article_features(out, q, found)
     lex = [0.75 * c.features["nouns"] + 0.25 * c.features["others"] for c in out]
     top = max(lex)
     for c, x in zip(out, lex):
         c.features["lex_gap"] = x - top
     return out
-
-
-def _names_titled(anchors: list[str], c: Candidate, held: float) -> float:
-    if not anchors or held == 1.0 or not c.passage.title:
-        return held
-    title = names.of_title(c.passage.title)
-    return sum(names.holds(a, c.info.terms, c.info.squashed, c.info.proper) or names.holds(a, *title)
-               for a in anchors) / len(anchors)
 
 
 def _article_features(out: list[Candidate], q: Question, found: _Found) -> None:

@@ -84,8 +84,11 @@ def of_title(title: str) -> tuple[frozenset[str], str, tuple[str, ...]]:
     return frozenset(terms(title)), squash(title), tuple(t.form.lower() for t in tokens(text) if t.tag == "NNP")
 
 
+def held(anchors_: list[str], terms: frozenset[str], squashed: str, proper: tuple[str, ...]) -> frozenset[str]:
+    """The question's anchors the sentence holds."""
+    return frozenset(a for a in anchors_ if holds(a, terms, squashed, proper))
+
+
 def share(anchors_: list[str], terms: frozenset[str], squashed: str, proper: tuple[str, ...]) -> float:
     """The share of the question's anchors the sentence holds (0 when the question names none)."""
-    if not anchors_:
-        return 0.0
-    return sum(holds(a, terms, squashed, proper) for a in anchors_) / len(anchors_)
+    return len(held(anchors_, terms, squashed, proper)) / len(anchors_) if anchors_ else 0.0
