@@ -48,10 +48,11 @@ def summarize(question: str, standalone: str, passages: list[Passage], table: Se
     # central but unlike those already chosen, so a summary of a beach-opening story reaches the lifeguards
     # and not three more sentences on opening hours.
     while len(chosen) < min(SENTENCES, len(sents)):
-        rest = [i for i in range(len(sents)) if i not in chosen and sims[i, chosen].max() < SAME]
+        nearest = sims[:, chosen].max(axis=1)  # each sentence's likeness to the closest one chosen
+        rest = [i for i in range(len(sents)) if i not in chosen and nearest[i] < SAME]
         if not rest:
             break
-        chosen.append(max(rest, key=lambda i: MMR * centrality[i] - (1 - MMR) * sims[i, chosen].max()))
+        chosen.append(max(rest, key=lambda i: MMR * centrality[i] - (1 - MMR) * nearest[i]))
     book = CitationBook()
     parts = []
     for i in sorted(chosen):
