@@ -51,12 +51,12 @@ class Questions:
                  thread: str | None = None) -> tuple[str, list[str], list[Passage], dict]:
         """(standalone question, borrowed terms, passages, timings) for a question in a conversation; with
         `article_id`, every passage (carried ones too) comes from it; `thread`'s (answer/thread.py) rank first."""
-        cond, passages, timings = self._retrieve(question, history, article_id, thread)
+        cond, passages, timings = self._retrieve(validate_question(question), history, article_id, thread)
         return cond.standalone, cond.context_terms, passages, timings
 
     def _retrieve(self, question: str, history: Sequence[Turn], article_id: str | None,
                   thread: str | None) -> tuple[Condensed, list[Passage], dict]:
-        question = validate_question(question)
+        """`retrieve` for a question already validated."""
         t0 = time.perf_counter()
         cond = condense(question, list(history), follow_up=thread is not None)
         snap = self.snapshot()
@@ -104,7 +104,8 @@ class Questions:
 
     def _ask(self, question: str, history: Sequence[Turn], article_id: str | None, t0: float,
              thread: str | None = None) -> Answer:
-        answer = self._summary(validate_question(question), history, article_id or thread, thread, t0)
+        question = validate_question(question)
+        answer = self._summary(question, history, article_id or thread, thread, t0)
         if answer is not None:  # a summary reads the whole article: the top-k search would go unused
             return answer
         cond, passages, timings = self._retrieve(question, history, article_id, thread)
@@ -113,7 +114,7 @@ class Questions:
         # 교수" → 오병하) is one name that only some of its sentences hold.
         topic = None if cond.referent or not cond.context_terms else thread
         qvec = self.embedder.embed_query(cond.standalone)
-        answer = self.extractive.answer(question.strip(), cond.standalone, cond.context_terms, qvec, passages,
+        answer = self.extractive.answer(question, cond.standalone, cond.context_terms, qvec, passages,
                                         self._stats, follow_up=thread is not None, topic_article=topic)
         answer.passages = passages
         answer.timings_ms = {**timings, "answer": (time.perf_counter() - t1) * 1000,
@@ -130,7 +131,7 @@ class Questions:
         t1 = time.perf_counter()
         table = self.sentences.table_for([p.text for p in summary[0]])
         standalone = condense(question, list(history), follow_up=thread is not None).standalone
-        answer = summarize(question.strip(), standalone, summary[0], table, summary[1])
+        answer = summarize(question, standalone, summary[0], table, summary[1])
         if answer is not None:
             answer.passages = summary[0]
             answer.timings_ms = {"retrieve": (t1 - t0) * 1000, "answer": (time.perf_counter() - t1) * 1000,
