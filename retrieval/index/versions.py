@@ -14,7 +14,7 @@ itself: anything else it named came from a version that is either kept or droppe
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..errors import StoreUnavailable
@@ -97,15 +97,24 @@ def version_meta(embedder_id: str, collection: str, entries: list[Entry], base: 
             "base_created": base_created, "depth": base.depth + 1}
 
 
+def _chain(name: str, meta_of: MetaOf) -> Iterator[tuple[str, dict[str, Any] | None]]:
+    """(version, its metadata) from `name` down the versions it rests on; a missing one (None) ends it."""
+    current: str | None = name
+    while current is not None:
+        meta = meta_of(current)
+        yield current, meta
+        link = mf.base(meta) if meta is not None else None
+        current = link[0] if link else None
+
+
 def kept_versions(metas: dict[str, dict[str, Any]], roots: set[str]) -> set[str]:
     """The roots and every version their chains rest on (that still exists)."""
     kept: set[str] = set()
     for root in roots:
-        current: str | None = root
-        while current is not None and current in metas and current not in kept:
-            kept.add(current)
-            link = mf.base(metas[current])
-            current = link[0] if link else None
+        for name, meta in _chain(root, metas.get):
+            if meta is None or name in kept:
+                break
+            kept.add(name)
     return kept
 
 
@@ -165,11 +174,4 @@ def listing(client: Any) -> tuple[dict[str, dict[str, Any]], set[str]]:
 
 def intact(client: Any, name: str) -> bool:
     """Whether version `name` and every version its chain rests on exist."""
-    current: str | None = name
-    while current is not None:
-        meta = meta_of(client, current)
-        if meta is None:
-            return False
-        link = mf.base(meta)
-        current = link[0] if link else None
-    return True
+    return all(meta is not None for _, meta in _chain(name, lambda v: meta_of(client, v)))
