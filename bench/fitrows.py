@@ -96,8 +96,12 @@ def _cut(service, passages, item):
     cut = [replace(p, text=without(p.text)) if p.article_id == item.pid else p for p in passages]
     if any(item.answer in p.text for p in cut):
         return None
-    kept = [(terms(without(text)), without(text)) if pid == item.pid else (words, text)
-            for pid, words, text in _corpus(service)]
+    kept: list[tuple[list[str], str]] = []
+    for pid, words, text in _corpus(service):
+        if pid == item.pid:
+            text = without(text)
+            words = terms(text)
+        kept.append((words, text))
     return cut, CorpusStats([w for w, _ in kept], [x for _, x in kept])
 
 
