@@ -17,7 +17,7 @@ from .answer.sentences import SentenceIndex
 from .answer.summary import summarize
 from .answer.thread import thread_article, thread_first
 from .errors import InputError
-from .index.embeddings import Embedder
+from .index.embeddings import Embedder, unit
 from .index.search import HybridSearcher
 from .index.snapshot import IndexStats, StoredSnapshot
 from .models import Answer, Passage, Turn
@@ -114,6 +114,12 @@ class Questions:
         # 교수" → 오병하) is one name that only some of its sentences hold.
         topic = None if cond.referent or not cond.context_terms else thread
         qvec = self.embedder.embed_query(cond.standalone)
+        if topic:
+            # The standalone question is mostly the borrowed topic ("결승 상대 … 서울대회 팀 — 받은 상금은
+            # 어디에 쓴대?"), so its vector finds the lead that introduced the topic; within the topic's article
+            # the sentence that answers is the one like the question itself. Both count equally (checked on
+            # synthetic follow-ups from KorQuAD's report half: the question alone lost as many as it won).
+            qvec = unit(qvec + self.embedder.embed_query(question))
         answer = self.extractive.answer(question, cond.standalone, cond.context_terms, qvec, passages,
                                         self._stats, follow_up=thread is not None, topic_article=topic)
         answer.passages = passages

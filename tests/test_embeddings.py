@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from retrieval.errors import EmbedderError
-from retrieval.index.embeddings import E5Embedder, make_embedder
+from retrieval.index.embeddings import E5Embedder, make_embedder, unit
 
 
 def test_factory():
@@ -30,3 +30,9 @@ def test_e5_vectors_are_normalized_deterministic_and_multilingual(real_embedder)
     assert q.shape == (384,)
     assert float(vecs[0] @ q) > float(vecs[1] @ q), "an English question is nearer the Korean text it asks about"
     assert real_embedder.embed_passages([]).shape[0] == 0
+
+
+def test_unit_scales_one_vector_or_each_row_to_length_one():
+    assert np.allclose(np.linalg.norm(unit(np.array([3.0, 4.0]))), 1.0)
+    rows = unit(np.array([[3.0, 4.0], [0.0, 2.0], [0.0, 0.0]]))
+    assert np.allclose(np.linalg.norm(rows[:2], axis=1), 1.0) and not rows[2].any()

@@ -59,6 +59,17 @@ def test_a_follow_up_is_answered_from_the_article_being_discussed(tmp_path, embe
     assert {c.article_id for c in other.citations} == {busan} and "34" in other.answer, other.answer
 
 
+def test_within_the_borrowed_topics_article_the_sentence_is_judged_by_the_question_too(tmp_path, embedder):
+    svc, _ = two_articles(tmp_path, embedder)
+    first = svc.ask("서울관에 참여한 스타트업은 몇 개 기업인가?")
+    history = [Turn("user", first.question), Turn("assistant", first.answer, [c.chunk_id for c in first.citations])]
+    embedder.reset()
+    follow = svc.ask("혁신상을 받은 기업은 몇 곳이야?", history)
+    # The standalone question is mostly the borrowed topic; the question's own vector joins it.
+    assert follow.standalone_question != follow.question
+    assert {follow.standalone_question, follow.question} <= set(embedder.query_calls)
+
+
 def test_a_summary_request_in_a_conversation_summarizes_the_article_being_discussed(tmp_path, embedder):
     svc, busan = two_articles(tmp_path, embedder)
     first = svc.ask("부산관에는 스타트업이 몇 개 기업이 참여했나?")

@@ -14,6 +14,12 @@ from ..errors import EmbedderError
 Progress = Callable[[int, int], None]
 
 
+def unit(vecs: np.ndarray) -> np.ndarray:
+    """`vecs` (one vector, or one per row) scaled to length 1, as every embedder's output is."""
+    norms = np.linalg.norm(vecs, axis=-1, keepdims=True)
+    return vecs / np.maximum(norms, 1e-12)
+
+
 class Embedder(Protocol):
     """What the store and the searcher need from an embedder."""
 
@@ -107,8 +113,7 @@ class OpenAIEmbedder:
         vecs = np.asarray([d.embedding for d in sorted(resp.data, key=lambda d: d.index)], dtype=np.float32)
         if vecs.shape[0] != len(texts):
             raise EmbedderError("the embeddings endpoint returned the wrong number of vectors")
-        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
-        return vecs / np.maximum(norms, 1e-12)
+        return unit(vecs)
 
     def embed_passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         parts = []
