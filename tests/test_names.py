@@ -2,6 +2,7 @@
 
 from retrieval.answer.evidence import analyze
 from retrieval.answer.names import holds, share
+from retrieval.korean import squash, terms
 
 
 def test_english_question_anchors_are_its_names_and_numbers():
@@ -20,6 +21,14 @@ def test_english_words_capitalized_in_a_name_are_not_romanized_korean():
     assert "science" not in q.anchors and "foundation" not in q.anchors and "한국" in q.anchors
     # Acronyms are written in Latin letters in Korean articles too.
     assert analyze("Who scored SBS's opening goal?").anchors == ["sbs"]
+
+
+def test_a_province_named_in_english_is_its_korean_name():
+    # Korean text writes 경남 and 전북; nothing in it romanizes to "gyeongsang" or "jeolla".
+    assert analyze("How many beaches in South Gyeongsang province will open?").anchors == ["경남"]
+    assert analyze("Which county in North Jeolla holds the festival?").anchors == ["전북"]
+    sentence = "경남도는 도내 해수욕장 26곳을 순차적으로 개장한다."
+    assert share(["경남"], frozenset(terms(sentence)), squash(sentence), ()) == 1.0
 
 
 def test_korean_question_anchors_are_proper_nouns_and_numbers():

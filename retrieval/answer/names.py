@@ -30,6 +30,10 @@ _SYLLABLE = (r"(?:kk|tt|pp|ss|jj|ch|g|n|d|r|l|m|b|s|j|k|t|p|h|w|y)?"
 _ROMANIZED = re.compile(rf"(?:{_SYLLABLE})+")
 # English names of Korea, which no romanization of 한국 gives.
 _EXONYMS = {"korea": "한국", "korean": "한국"}
+# English names of the provinces split in two ("South Gyeongsang"): Korean text writes 경남, never anything
+# that romanizes to "gyeongsang".
+_PROVINCES = {"gyeongsang": "경", "chungcheong": "충", "jeolla": "전"}
+_SIDES = {"north": "북", "south": "남"}
 
 
 def anchors(question_tokens, hangul: bool, stop: frozenset[str]) -> list[str]:
@@ -45,7 +49,10 @@ def anchors(question_tokens, hangul: bool, stop: frozenset[str]) -> list[str]:
             out.append(form.lower())
         elif not hangul and t.tag == "SL" and i > 0 and form[:1].isupper() and form.lower() not in stop:
             word = form.lower()
-            if word in _EXONYMS:
+            side = _SIDES.get(question_tokens[i - 1].form.lower())
+            if word in _PROVINCES and side:
+                out.append(_PROVINCES[word] + side)
+            elif word in _EXONYMS:
                 out.append(_EXONYMS[word])
             elif form.isupper() or _ROMANIZED.fullmatch(word):
                 out.append(word)
