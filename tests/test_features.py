@@ -107,3 +107,17 @@ def test_a_name_in_the_headline_counts_for_the_sentences_under_it(tmp_path, embe
     # "Jeju" is romanized 제주도 of the headline; the sentence itself names no place.
     assert "jeju" in q.anchors
     assert hours.features["names"] < hours.features["names_titled"] == 1.0
+
+
+OIL = ("러시아산 원유 도입\n\n한국 최초의 러시아산 원유 도입이다. 2010년 1월 GS칼텍스는 ESPO 75만 배럴을 수입했다.\n")
+
+
+def test_a_sentence_that_only_restates_the_question_holds_nothing_new(tmp_path, embedder):
+    svc = one_article(tmp_path, embedder, OIL)
+    question = "2010년 한국 최초로 러시아산 원유를 도입한 곳은?"
+    ranked = svc.extractive.rank(analyze(question), embedder.embed_query(question), svc.search(question), svc._stats)
+    restated = next(c for c in ranked if c.text.startswith("한국 최초"))
+    answer = next(c for c in ranked if c.text.startswith("2010년"))
+    assert restated.features["novel"] < 0.5 < answer.features["novel"]
+    # GS칼텍스 is a name the question does not say; 한국 and 러시아 are.
+    assert answer.features["proper_new"] == 1.0 and restated.features["proper_new"] == 0.0

@@ -24,7 +24,7 @@ from .sentences import SentenceInfo, SentenceTable
 SENTENCE_FEATURES = (
     "nouns", "nouns_near", "others", "passage_terms", "compound", "typed", "dense", "dense_z", "dense_gap",
     "passage_score", "passage_rank", "kind_asked", "kind_ok", "statement", "length", "first", "lex_gap",
-    "names", "names_asked", "focus", "focus_asked", "titled", "names_titled",
+    "names", "names_asked", "focus", "focus_asked", "titled", "names_titled", "novel", "proper_new",
 )
 # Other languages share no words with a Korean article: only these speak for them.
 DENSE_FEATURES = ("dense_z", "dense_gap", "passage_score", "passage_rank", "kind_asked", "kind_ok", "statement",
@@ -145,6 +145,7 @@ def candidates(q: Question, qvec: np.ndarray, passages: list[Passage], index: Se
     found = _Found(q_terms + q.type_words + q.focus, stats)
     borrowed = frozenset(topic[1]) if topic else frozenset()
     title_names: dict[str, frozenset[str]] = {}  # the question's anchors each title holds
+    asked = squash(q.text).lower()
     for c, sim, nb, allp in zip(out, sims, near, whole):
         f = c.features
         # A sentence, its neighbours and its passage are of one article: the borrowed topic is said for
@@ -181,6 +182,10 @@ def candidates(q: Question, qvec: np.ndarray, passages: list[Passage], index: Se
         if c.passage.title not in title_names:
             title_names[c.passage.title] = names.held(q.anchors, *names.of_title(c.passage.title))
         f["names_titled"] = len(named | title_names[c.passage.title]) / len(q.anchors) if q.anchors else 0.0
+        # A sentence that only restates the question ("한국 최초의 러시아산 원유 도입이다.") holds every word
+        # of it and no answer; the answer is what the sentence says beyond the question, often a name.
+        f["novel"] = sum(t not in asked for t in c.info.terms) / len(c.info.terms)
+        f["proper_new"] = float(any(p not in asked for p in c.info.proper))
     _article_features(out, q, found)
     lex = [0.75 * c.features["nouns"] + 0.25 * c.features["others"] for c in out]
     top = max(lex)
