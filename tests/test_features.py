@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from conftest import make_service
 
-from retrieval.answer.evidence import analyze
+from retrieval.answer.evidence import Kind, analyze, has_kind
 
 JEJU = ("제주도 해수욕장 개장 계획\n\n제주도내 해수욕장이 오는 27일부터 본격 개장된다. 이호테우해변이 가장 먼저 "
         "개장한다. 운영시간은 오전 10시부터 오후 7시까지다.\n")
@@ -121,3 +121,13 @@ def test_a_sentence_that_only_restates_the_question_holds_nothing_new(tmp_path, 
     assert restated.features["novel"] < 0.5 < answer.features["novel"]
     # GS칼텍스 is a name the question does not say; 한국 and 러시아 are.
     assert answer.features["proper_new"] == 1.0 and restated.features["proper_new"] == 0.0
+
+
+def test_a_place_kiwi_does_not_tag_as_a_name_is_known_by_its_kind_of_place():
+    question = "제주에서 가장 먼저 개장하는 해수욕장은 어디야?"
+    assert analyze(question).kind is Kind.PLACE
+    # Kiwi tags 이호테우해변 as a common noun; "해변" says it is a place.
+    assert has_kind(Kind.PLACE, "이호테우해변이 오는 27일 가장 먼저 개장한다.", question)
+    # The asked kind of place alone ("해수욕장은") names none, nor does a person's title ("연구원").
+    assert not has_kind(Kind.PLACE, "해수욕장은 8월까지 운영한다.", question)
+    assert not has_kind(Kind.PLACE, "선임 연구원이 말했다.", question)

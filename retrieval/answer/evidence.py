@@ -47,6 +47,10 @@ _KIND_PATTERNS = [
 _NUMBER = re.compile(r"\d|(한|두|세|네|다섯|여섯|일곱|여덟|아홉|열|스무|수십|수백|수천|여러)\s*(개|명|곳|건|번|차례|가지)|절반")
 _DURATION = re.compile(r"\d+\s*(시간|분|초|일|주|개월|달|년)\s*(간|동안|만|째)|\d+\s*(시간|개월|주일)"
                        r"|(한|두|세|네|다섯|열)\s*(달|해|시간|주)|동안|기간")
+# A place Kiwi does not tag as a proper noun is named by what kind of place it is ("이호테우해변", "힐탑아파트",
+# "데레사여자고등학교"): two syllables or more before such an ending.
+_PLACE = re.compile(r"[가-힣]{2,}(해수욕장|해변|공원|센터|광장|극장|경기장|체육관|호텔|학교|병원|공항|항구|시청|군청|구청"
+                    r"|도청|성당|교회|박물관|미술관|도서관|아파트|빌딩|타워|마을|궁|섬)")
 # "…했다고 17일 밝혔다": the day of the announcement, not of the event asked about.
 ANNOUNCED = re.compile(r"\d{1,2}일\s*(?:[가-힣]+\s)?(밝혔|전했|말했|발표했|설명했|알렸)")
 _TIME = re.compile(r"\d+\s*(년|월|일|시|분)|올해|내년|지난해|작년|오늘|어제|내일|현지시간|이번 주|다음 달|\d{4}")
@@ -158,7 +162,9 @@ def has_kind(kind: Kind, sentence: str, question: str = "", proper: tuple[str, .
         asked = squash(question)
         if proper is None:
             proper = tuple(t.form.lower() for t in tokens(normalize(sentence)) if t.tag == "NNP")
-        return any(p not in asked for p in proper)
+        if any(p not in asked for p in proper):
+            return True
+        return kind is Kind.PLACE and any(m.group(0) not in asked for m in _PLACE.finditer(sentence))
     return True
 
 
