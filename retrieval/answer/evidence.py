@@ -162,10 +162,15 @@ def has_kind(kind: Kind, sentence: str, question: str = "", proper: tuple[str, .
         asked = squash(question)
         if proper is None:
             proper = tuple(t.form.lower() for t in tokens(normalize(sentence)) if t.tag == "NNP")
-        if any(p not in asked for p in proper):
+        if names_new(proper, asked):
             return True
         return kind is Kind.PLACE and any(m.group(0) not in asked for m in _PLACE.finditer(sentence))
     return True
+
+
+def names_new(proper: tuple[str, ...], asked: str) -> bool:
+    """Does a sentence with these proper nouns name something the question (`asked`, squashed) does not say?"""
+    return any(p not in asked for p in proper)
 
 
 def is_statement(sentence: str) -> bool:

@@ -17,7 +17,7 @@ from ..index.lexical import idf
 from ..korean import squash
 from ..models import Passage
 from . import names
-from .evidence import Kind, Question, contains, has_kind, is_statement
+from .evidence import Kind, Question, contains, has_kind, is_statement, names_new
 from .sentences import SentenceInfo, SentenceTable
 
 # Column order of the sentence model; model.json stores its coefficients in this order.
@@ -145,7 +145,7 @@ def candidates(q: Question, qvec: np.ndarray, passages: list[Passage], index: Se
     found = _Found(q_terms + q.type_words + q.focus, stats)
     borrowed = frozenset(topic[1]) if topic else frozenset()
     title_names: dict[str, frozenset[str]] = {}  # the question's anchors each title holds
-    asked = squash(q.text).lower()
+    asked = squash(q.text)
     for c, sim, nb, allp in zip(out, sims, near, whole):
         f = c.features
         # A sentence, its neighbours and its passage are of one article: the borrowed topic is said for
@@ -185,7 +185,7 @@ def candidates(q: Question, qvec: np.ndarray, passages: list[Passage], index: Se
         # A sentence that only restates the question ("한국 최초의 러시아산 원유 도입이다.") holds every word
         # of it and no answer; the answer is what the sentence says beyond the question, often a name.
         f["novel"] = sum(t not in asked for t in c.info.terms) / len(c.info.terms)
-        f["proper_new"] = float(any(p not in asked for p in c.info.proper))
+        f["proper_new"] = float(names_new(c.info.proper, asked))
     _article_features(out, q, found)
     lex = [0.75 * c.features["nouns"] + 0.25 * c.features["others"] for c in out]
     top = max(lex)

@@ -19,7 +19,8 @@ _KO = re.compile(r"요약(?!본|문|보고서|서)|요점|간추려|줄거리(?!
                  r"|([한두세]|\d)\s*줄\s*(로|로만)?\s*(정리|요약|설명|말해)|한마디로\s*(뭐|정리|요약|말하면|하면)")
 # "main point" alone is a summary request; "the main point of his speech" is a fact question.
 _EN = re.compile(r"summar|\bsum (it|this|that|(the|this) (article|story|news|report)) up\b|\bsum up\b|\brundown\b"
-                 r"|\btl;?dr\b|\b(key|main) (points?|ideas?|takeaways?)\b(?!\s+of\b(?!\s+(the|this)\s+(article|story|news)))"
+                 r"|\btl;?dr\b"
+                 r"|\b(key|main) (points?|ideas?|takeaways?)\b(?!\s+of\b(?!\s+(the|this)\s+(article|story|news)))"
                  r"|\btakeaways?\b|(what are|give me|tell me) (the )?highlights|^\W*highlights\b"
                  r"|\bgist\b|\boverview\b|\bin short\b|\bbriefly\b|\brecap\b"
                  r"|what(?:'s| is| was)? (?:the |this |that )?(?:news |story |article|piece|report)\b.*\babout\b"
