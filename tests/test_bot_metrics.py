@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from fakes.bot_harness import ADMIN, USER, ScriptedAnswerer, bot_settings, from_bot, running_bot
@@ -15,6 +16,15 @@ from retrieval.models import Answer
 
 def sample(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def settled(name: str, want: float, **labels: str) -> float:
+    """The sample once it reaches `want`, or after 5 s: the bot counts an answer (with its latency, which
+    includes sending it) after Telegram has taken the reply, a moment after the fake server has seen it."""
+    deadline = time.monotonic() + 5
+    while (value := sample(name, **labels)) != want and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    return value
 
 
 def test_limiter_counters_are_read_at_scrape_time():
@@ -62,8 +72,10 @@ async def test_answers_429s_and_reloads_reach_the_metrics_and_stats(tmp_path, se
         async with running_bot(bot_settings(tg, tmp_path), service, ScriptedAnswerer(service)):
             tg.message("서울관에는 스타트업이 몇 개 참여했나?", user_id=USER)
             await tg.wait("sendMessage", from_bot(USER, "답변"), timeout=20)
-            assert sample("articlebot_questions_total", outcome="answer", mode="llm") == before + 1
-            assert sample("articlebot_answer_seconds_count", mode="llm") == latency_before + 1
+            answered = await settled("articlebot_questions_total", before + 1, outcome="answer", mode="llm")
+            assert answered == before + 1
+            timed = await settled("articlebot_answer_seconds_count", latency_before + 1, mode="llm")
+            assert timed == latency_before + 1
             assert sample("articlebot_telegram_messages_total") >= 1
             tg.message("/reload", user_id=ADMIN)
             await tg.wait("editMessageText", from_bot(ADMIN, "Reloaded"), timeout=60)
