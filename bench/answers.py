@@ -7,7 +7,9 @@ script in a child process with that tree first on sys.path; both use only the se
     half): gold answer inside the answer and a cited passage; left-out titles refused with no citation;
     the answer stage's p50/p95 (`timings_ms["answer"]`, after retrieval) over every question;
   - news_dev per kind (summary: keys in the answer; other kinds as `articlebot eval` judges);
-  - the seed dev sets.
+  - the seed dev sets;
+  - synthetic follow-ups on the report half (bench/followpairs.py): the follow-up's gold answer in its answer,
+    overall and when the first question's answer was right.
 Data: KorQuAD 1.0 dev (LG CNS AI Research), CC BY-ND 2.0 KR, read unmodified; news_dev and the seed sets
 from ../shared/eval (ARTICLEBOT_SHARED overrides).
 """
@@ -39,16 +41,24 @@ def _service(cache: Path, dirname: str, defaults=()):
     return svc
 
 
+def _korquad(cache: Path):
+    """The KorQuAD index. Its directory is shared by both revisions: each ingests the corpus itself, but chunk
+    vectors are reused by content, so the second ingest costs little."""
+    import answerdata
+
+    paragraphs, _ = answerdata.load()
+    svc = _service(cache, "korquad")
+    svc.ingest([str(answerdata.write_jsonl(paragraphs, cache / "korquad.jsonl"))], replace=True)
+    return svc
+
+
 def korquad_part(cache: Path, name: str, n: int) -> dict:
-    """Report half: gold answer in the answer and a cited passage; left-out titles refused; answer-stage times.
-    The index directory is shared by both revisions: each ingests the corpus itself, but chunk vectors are
-    reused by content, so the second ingest costs little."""
+    """Report half: gold answer in the answer and a cited passage; left-out titles refused; answer-stage times."""
     import answerdata
     import numpy as np
 
-    paragraphs, questions = answerdata.load()
-    svc = _service(cache, "korquad")
-    svc.ingest([str(answerdata.write_jsonl(paragraphs, cache / "korquad.jsonl"))], replace=True)
+    _, questions = answerdata.load()
+    svc = _korquad(cache)
     asked = answerdata.sample(questions, "report", n, n)
     svc.ask("워밍업 질문")
     gold = refused = 0
@@ -117,7 +127,26 @@ def seed_part(cache: Path, name: str, n: int) -> dict:
             "followups": [seed.followup_hits, seed.followup_total]}
 
 
-PARTS = {"korquad": korquad_part, "news_dev": news_part, "seed": seed_part}
+def followups_part(cache: Path, name: str, n: int) -> dict:
+    """Synthetic follow-ups (the pairs `main` wrote): each first question, then its follow-up with that turn as
+    history; the gold answer counts when it is in an answer that answers."""
+    from retrieval.models import Turn
+
+    svc = _korquad(cache)
+    first = gold = both = 0
+    pairs = json.loads((cache / f"followup-pairs-{n}.json").read_text(encoding="utf-8"))
+    for p in pairs:
+        a1 = svc.ask(p["first"])
+        ok1 = a1.answerable and p["answer1"] in a1.answer
+        a2 = svc.ask(p["follow_up"], [Turn("user", p["first"]),
+                                      Turn("assistant", a1.answer, [c.chunk_id for c in a1.citations])])
+        ok2 = a2.answerable and p["answer2"] in a2.answer
+        first, gold, both = first + ok1, gold + ok2, both + (ok1 and ok2)
+    return {"first_right": [first, len(pairs)], "gold_in_answer": [gold, len(pairs)],
+            "gold_when_first_right": [both, first]}
+
+
+PARTS = {"korquad": korquad_part, "news_dev": news_part, "seed": seed_part, "followups": followups_part}
 
 
 def worker(root: Path, cache: Path, name: str, korquad_n: int, parts: list[str]) -> None:
@@ -153,6 +182,9 @@ def table(prev: dict, new: dict) -> str:
     kinds = list(dict.fromkeys([*prev.get("news_dev", {}), *new.get("news_dev", {})]))
     rows += [(f"news_dev {k}", ("news_dev", k)) for k in kinds]
     rows += [(f"seed {k}", ("seed", k)) for k in ("hits", "refusals", "followups")]
+    rows += [("KorQuAD follow-ups 1st right", ("followups", "first_right")),
+             ("KorQuAD follow-ups gold", ("followups", "gold_in_answer")),
+             ("  when the 1st was right", ("followups", "gold_when_first_right"))]
     lines = [f"| {'':28s} | {'previous':>18s} | {'this revision':>18s} |", f"|{'-' * 30}|{'-' * 20}|{'-' * 20}|"]
     for label, (a, b) in rows:
         lines.append(f"| {label:28s} | {fmt(prev.get(a, {}).get(b, '-')):>18s} | {fmt(new.get(a, {}).get(b, '-')):>18s} |")
@@ -162,7 +194,8 @@ def table(prev: dict, new: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--previous", default=PREVIOUS, help=f"git revision of the previous answerer (default {PREVIOUS})")
-    ap.add_argument("--korquad", type=int, default=300, help="questions of each sort on the report half (300)")
+    ap.add_argument("--korquad", type=int, default=300,
+                    help="questions of each sort on the report half, and follow-up pairs at most (300)")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/articlebot-bench-answers"),
                     help="indexes and the previous revision's worktree, kept between runs")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "answers.json")
@@ -183,6 +216,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(answerdata.ATTRIBUTION, flush=True)
     args.cache.mkdir(parents=True, exist_ok=True)
+    import followpairs
+
+    followpairs.pairs_file(args.cache, args.korquad)
     results: dict = {}
     for name, root in (("previous", checkout(args.previous, args.cache)), ("new", ROOT)):
         todo = [p for p in PARTS if not (args.reuse and (args.cache / f"{name}-{p}.json").exists())]
