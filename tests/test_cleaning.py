@@ -223,3 +223,39 @@ def test_publication_date_comes_from_the_dateline_not_a_widget_or_the_prose():
 def test_bracketed_numbers_in_the_text_cannot_pass_for_citation_markers():
     text = clean_text(NEWS_PAGE).text
     assert "삼성전자(005930)" in text and "[005930]" not in text
+
+
+def test_standing_notices_credits_and_sign_offs_are_dropped():
+    page = "\n".join([
+        "서울시, 새 버스 노선 12개 발표",
+        "(서울=연합뉴스) 홍길동 기자 = 서울시는 30일 새 버스 노선 12개를 발표했다.",
+        "경찰은 목격자의 제보를 기다린다며 112로 연락해 달라고 당부했다.",
+        "▶ 제보는 카카오톡 okjebo",
+        "※ YTN은 여러분의 소중한 제보를 기다립니다. [카카오톡] YTN 검색해 채널 추가 [전화] 02-398-8585",
+        "MBC 뉴스는 24시간 여러분의 제보를 기다립니다. ▷ 전화 02-784-4000 ▷ 이메일 mbcjebo@mbc.co.kr",
+        "(영상취재: 홍길동 / 영상편집: 김철수)",
+        "© News1 홍길동 기자",
+        "/사진=연합뉴스",
+        "KBS 뉴스 홍길동입니다.",
+        "YTN 홍길동 (hong@ytn.co.kr)",
+        "본문 요약봇",
+        "이 기사는 언론사에서 사회 섹션으로 분류했습니다.",
+        "홍길동 기자의 다른 기사 보기",
+        "구독자 1,234",
+        "새 노선은 다음 달부터 운행한다.",
+    ])
+    assert clean_text(page).text.split("\n") == [
+        "(서울=연합뉴스) 홍길동 기자 = 서울시는 30일 새 버스 노선 12개를 발표했다.",
+        "경찰은 목격자의 제보를 기다린다며 112로 연락해 달라고 당부했다.",
+        "새 노선은 다음 달부터 운행한다.",
+    ]
+
+
+@pytest.mark.parametrize("prose", [
+    "구독자 수가 1년 새 두 배로 늘어 300만 명을 넘었다.",
+    "편집국장은 이날 기자회견에서 사과했다.",
+    "유튜브 채널은 출범 이후 꾸준히 성장했다고 회사 측은 설명했다.",
+    "ⓒ 표시가 없는 사진도 저작권의 보호를 받는다는 판결이 나왔다고 법조계는 전했다.",
+])
+def test_prose_that_mentions_subscribers_or_credits_is_kept(prose):
+    assert prose in clean_text("제목\n" + prose + "\n다음 문장도 기사다.").text

@@ -29,11 +29,36 @@ _FURNITURE_LINE = re.compile(
     r"|^.{0,20}(℃|°C|강수확률|미세먼지\s*(좋음|보통|나쁨)).{0,12}$",
     re.IGNORECASE,
 )
+# What a news site prints around every article rather than in it: a standing call to the reader (send a tip,
+# subscribe, add the channel, read the original) that opens with an arrow or note mark or says so in the
+# site's set phrases, and a portal's reading widgets. Reported speech ("제보를 기다린다며 …") stays prose.
+_NOTICE_LINE = re.compile(
+    r"^\s*[▶▷☞※◆■□◇●○➤►]\s*.{0,150}(제보|구독|후원|받아\s*보기|채널\s*추가|원문|다운로드|바로\s*가기|팔로우"
+    r"|친구\s*추가).{0,150}$"
+    r"|^.{0,200}(여러분의\s*(소중한\s*)?제보|제보를\s*기다립니다|제보\s*(하기|바랍니다)|구독\s*(하기|하세요|해\s*주세요)"
+    r"|후원\s*하기|채널\s*추가|원문\s*보기).{0,200}$"
+    r"|^\s*(본문\s*요약봇|요약봇|기사\s*섹션\s*분류\s*안내|이\s*기사는\s*언론사에서\s*\S+\s*섹션으로\s*분류했습니다\.?"
+    r"|기사의\s*섹션\s*정보는\s*해당\s*언론사의\s*분류를\s*따르고\s*있습니다.*|번역\s*beta|Translated\s+by\s.{0,30}"
+    r"|글자\s*크기\s*변경(하기)?|인쇄(하기)?|SNS\s*보내기|이\s*기사를\s*추천합니다|추천\s*기사|기자\s*프로필"
+    r"|구독자\s*[\d,]+|응원\s*수\s*[\d,]+|[가-힣]{2,4}\s*기자의?\s*다른\s*기사(\s*보기)?|(이\s*)?기사\s*(제보|듣기)|본문\s*듣기"
+    r"|닫기|스크랩|댓글\s*쓰기)\s*$",
+    re.IGNORECASE,
+)
+# Credits: a broadcast's crew row ("(영상취재: 홍길동 / 영상편집: 김철수)"), a photo credit alone on its line
+# ("© News1 홍길동 기자", "/사진=연합뉴스") and an anchor's sign-off ("KBS 뉴스 홍길동입니다.").
+_CREDIT_LINE = re.compile(
+    r"^\s*[(\[]?\s*(영상\s*취재|영상\s*편집|촬영\s*기자|촬영|편집|그래픽|화면\s*제공|영상\s*제공|자료\s*제공|CG|취재\s*지원)"
+    r"\s*[:：]\s*\S.{0,80}$"
+    r"|^\s*/\s*(사진|그래픽|자료|출처|영상)\s*[:=]\s*\S.{0,40}$|^\s*[©ⓒⒸ]\s*\S.{0,40}$"
+    r"|^\s*(KBS|MBC|SBS|YTN|JTBC|MBN|채널\s*A|TV\s*조선|연합뉴스\s*TV|OBS|EBS|CBS)\s*(뉴스)?\s*[가-힣]{2,4}"
+    r"\s*(입니다|이었습니다|였습니다)\.?\s*$",
+    re.IGNORECASE,
+)
 _BYLINE = re.compile(r"^\s*\[([^\]=]{1,40})=\s*([^\]]{1,40}?)\s*(기자)?\]\s*$")
 # Broadcast and credit tags alone on a line ([앵커], [기자], [영상편집 홍길동]) and a reporter's sign-off
 # that ends in an e-mail address are not prose; the byline they carry is kept as metadata.
 _TAG_LINE = re.compile(r"^\s*\[[^\[\]]{1,24}\]\s*$")
-_SIGNOFF = re.compile(r"^.{0,60}?/?\s*[\w.+-]+@[\w-]+(\.[\w-]+)+\s*$")
+_SIGNOFF = re.compile(r"^.{0,60}?/?\s*[(<\[]?[\w.+-]+@[\w-]+(\.[\w-]+)+[)>\]]?\s*$")
 # A first line that is long, or holds two sentences, is a paragraph, not a headline.
 _MAX_TITLE = 150
 _SHORT_TITLE = 80
@@ -125,7 +150,7 @@ def clean_text(raw: str, title: str = "") -> Cleaned:
             if kept:
                 break
             continue  # a furniture header is never the title
-        if _FURNITURE_LINE.match(line):
+        if _FURNITURE_LINE.match(line) or _NOTICE_LINE.match(line) or _CREDIT_LINE.match(line):
             continue
         kept.append(line)
     kept = _strip_trailing_lists(kept)
