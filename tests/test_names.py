@@ -13,6 +13,8 @@ def test_english_question_anchors_are_its_names_and_numbers():
 def test_question_words_and_the_first_word_are_not_names():
     assert analyze("Which county head attended the briefing on Geochang's festival?").anchors == ["geochang"]
     assert analyze("What did they say?").anchors == []
+    assert analyze("Can I bring my dog to the beach in Jeju?").anchors == ["jeju"]
+    assert analyze("Where do I apply for the A program?").anchors == []
 
 
 def test_english_words_capitalized_in_a_name_are_not_romanized_korean():

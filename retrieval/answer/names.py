@@ -47,7 +47,9 @@ def anchors(question_tokens, hangul: bool, stop: frozenset[str]) -> list[str]:
             out.append(_number(form))
         elif hangul and t.tag == "NNP":
             out.append(form.lower())
-        elif not hangul and t.tag == "SL" and i > 0 and form[:1].isupper() and form.lower() not in stop:
+        # One capital letter is "I" or an article, never a name (though "i" romanizes 이).
+        elif (not hangul and t.tag == "SL" and i > 0 and len(form) > 1 and form[:1].isupper()
+              and form.lower() not in stop):
             word = form.lower()
             side = _SIDES.get(question_tokens[i - 1].form.lower())
             if word in _PROVINCES and side:
