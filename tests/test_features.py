@@ -131,3 +131,15 @@ def test_a_place_kiwi_does_not_tag_as_a_name_is_known_by_its_kind_of_place():
     # The asked kind of place alone ("해수욕장은") names none, nor does a person's title ("연구원").
     assert not has_kind(Kind.PLACE, "해수욕장은 8월까지 운영한다.", question)
     assert not has_kind(Kind.PLACE, "선임 연구원이 말했다.", question)
+
+
+def test_a_why_question_is_answered_by_a_sentence_that_gives_a_reason():
+    question = "교과부가 우수연구 성과 100선을 선정하는 이유는 뭐야?"
+    assert analyze(question).kind is Kind.REASON
+    assert analyze("Why was the concert cancelled?").kind is Kind.REASON
+    assert analyze("이유가 몇 가지야?").kind is Kind.NUMBER  # a count of reasons is a number
+    assert has_kind(Kind.REASON, "과학기술에 대한 관심을 높이기 위해 교과부가 선정한다.", question)
+    assert has_kind(Kind.REASON, "메모리 수요가 늘면서 수출이 확대됐다.", question)
+    # The question's own word, restated, gives no reason.
+    assert not has_kind(Kind.REASON, "선정 이유는 이달 중 발표된다.", question)
+    assert not has_kind(Kind.REASON, "포스텍은 6개 연구팀이 선정됐다.", question)
