@@ -164,17 +164,19 @@ def has_kind(kind: Kind, sentence: str, question: str = "", proper: tuple[str, .
         return bool(_DURATION.search(sentence))
     if kind is Kind.TIME:
         return bool(_TIME.search(ANNOUNCED.sub(" ", sentence)))
+    asked = squash(question)
     if kind in (Kind.PERSON, Kind.PLACE):
-        asked = squash(question)
         if proper is None:
             proper = tuple(t.form.lower() for t in tokens(normalize(sentence)) if t.tag == "NNP")
-        if names_new(proper, asked):
-            return True
-        return kind is Kind.PLACE and any(m.group(0) not in asked for m in _PLACE.finditer(sentence))
+        return names_new(proper, asked) or (kind is Kind.PLACE and _says_beyond(_PLACE, sentence, asked))
     if kind is Kind.REASON:  # the question's own "이유" or "목적" restated is not a reason given
-        asked = squash(question)
-        return any(m.group(0) not in asked for m in _REASON.finditer(sentence))
+        return _says_beyond(_REASON, sentence, asked)
     return True
+
+
+def _says_beyond(pattern: re.Pattern[str], sentence: str, asked: str) -> bool:
+    """Does `pattern` find something in the sentence that the question (`asked`, squashed) does not say?"""
+    return any(m.group(0) not in asked for m in pattern.finditer(sentence))
 
 
 def names_new(proper: tuple[str, ...], asked: str) -> bool:
