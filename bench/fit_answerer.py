@@ -119,8 +119,10 @@ def fit_pair(rows: list[dict], sent_names, dec_names) -> tuple[Linear, Linear, d
     # and the two on-topic refusals news questions need most (withheld paragraph, cut sentence) as one rate.
     rate = lambda mask, t: float(np.mean(z[mask] < t)) if mask.any() else 1.0  # noqa: E731
 
+    answered_right = answerable & np.array(gold)
+
     def rates(t: float) -> tuple[float, float, float, float]:
-        hit = float(np.sum((z >= t) & answerable & np.array(gold)) / n_ans)
+        hit = float(np.sum((z >= t) & answered_right) / n_ans)
         held, was_cut = rate(withheld, t), rate(cut, t)
         return hit, rate(left_out, t), held, was_cut
 
