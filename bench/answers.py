@@ -17,6 +17,7 @@ from ../shared/eval (ARTICLEBOT_SHARED overrides).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import subprocess
@@ -41,9 +42,11 @@ def _service(cache: Path, dirname: str, defaults=()):
     return svc
 
 
+@functools.cache
 def _korquad(cache: Path):
-    """The KorQuAD index. Its directory is shared by both revisions: each ingests the corpus itself, but chunk
-    vectors are reused by content, so the second ingest costs little."""
+    """The KorQuAD index, ingested once per worker (its KorQuAD and follow-up parts share it). Its directory is
+    shared by both revisions: each ingests the corpus itself, but chunk vectors are reused by content, so the
+    second ingest costs little."""
     import answerdata
 
     paragraphs, _ = answerdata.load()
